@@ -1,0 +1,1 @@
+"""pos: the point-of-sale and O2O edge appliance."""

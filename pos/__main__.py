@@ -1,0 +1,5 @@
+"""`python -m pos` is the `pos` command."""
+
+from pos.cli import main
+
+raise SystemExit(main())

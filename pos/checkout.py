@@ -1,0 +1,239 @@
+"""The checkout use case: the one way a sale is built and committed.
+
+The TUI, `pos simulate`, the benchmarks and the tests all sell through `Checkout`.
+Changing the cart is pure and fast (no I/O), so a UI can call it on its event loop;
+`pay_cash` and `save_draft` write the ledger and belong in a worker.
+
+A sale commits in one transaction: the sale.completed event with its projections, and
+the removal of the sale-in-progress draft. A crash before COMMIT leaves the draft (the
+cart comes back on restart); after COMMIT the sale exists exactly once and no draft can
+resurrect it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import delete, insert, select, update
+
+from pos.domain.cart import Cart, CartLine
+from pos.domain.catalog import Catalog, CatalogItem
+from pos.domain.errors import DomainError
+from pos.domain.scan import (
+    EmbeddedCode,
+    ProductCode,
+    ReceiptCode,
+    Rejected,
+    ScanRules,
+    WalletCode,
+    classify,
+    parse_entry,
+)
+from pos.domain.sale import SaleRecord, TenderLine, cash_tender, record_sale
+from pos.ledger.chain import format_ts
+from pos.ledger.database import Clock, Ledger
+from pos.ledger.queries import next_receipt_seq
+from pos.ledger.tables import Draft
+
+_DRAFT = Draft.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """A scan or entry put an item on the sale."""
+
+    line: CartLine
+    item: CatalogItem
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing changed; `reason` is a stable key, title and message are for the cashier."""
+
+    reason: str
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRequested:
+    """A receipt's code was scanned: the caller opens that sale (reprint, return)."""
+
+    receipt_no: str
+
+
+ScanOutcome = Added | Refused | ReceiptRequested
+
+
+@dataclass(frozen=True, slots=True)
+class Till:
+    """Who and where is selling: constant for a signed-in session."""
+
+    device_id: str
+    receipt_prefix: str
+    cashier: str
+    shift_id: str | None = None
+
+
+class Checkout:
+    """The sale in progress for one signed-in cashier, and committing it."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        catalog: Catalog,
+        till: Till,
+        rules: ScanRules = ScanRules(),
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        clock: Clock | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.clock = clock or ledger.clock
+        self.catalog = catalog
+        self.till = till
+        self.rules = rules
+        self._new_id = new_id
+        self.cart = Cart()
+        self.draft_id = new_id()
+        # Held while a sale commits and the next cart replaces it, and while a draft is
+        # saved, so a late draft save can never write back a cart that was just sold.
+        self._draft_lock = threading.Lock()
+
+    # -- building the sale (pure, no I/O) -------------------------------------------
+
+    def scan(self, text: str, quantity: int = 1) -> ScanOutcome:
+        """Classify a scan and act on it; a refusal changes nothing."""
+        scan = classify(text, self.rules)
+        if isinstance(scan, Rejected):
+            return Refused(scan.reason, "Not a code this till reads", scan.message)
+        if isinstance(scan, WalletCode):
+            provider = "WeChat Pay" if scan.provider == "wechat" else "Alipay"
+            return Refused(
+                "wallet_unavailable",
+                "Wallet payments unavailable",
+                f"This till takes no {provider} payments yet; take cash.",
+            )
+        if isinstance(scan, ReceiptCode):
+            return ReceiptRequested(scan.receipt_no)
+        if isinstance(scan, EmbeddedCode):
+            return self._add_embedded(scan)
+        return self._add_product(scan, quantity)
+
+    def enter(self, text: str) -> ScanOutcome:
+        """Typed entry: a code or SKU, optionally with a quantity (`3*6901234567892`)."""
+        try:
+            quantity, code = parse_entry(text)
+        except DomainError as error:
+            return Refused("bad_quantity", error.title, error.message)
+        return self.scan(code, quantity)
+
+    def _add_product(self, scan: ProductCode, quantity: int) -> ScanOutcome:
+        if scan.symbology == "sku":
+            item = self.catalog.by_sku(scan.code)
+        else:
+            item = self.catalog.by_barcode(scan.code)
+        if item is None:
+            return Refused(
+                "unknown_product", "Unknown product", f"{scan.code} is not in the catalog."
+            )
+        if item.weighed:
+            return Refused(
+                "needs_weight",
+                "Weigh this item",
+                f"{item.name_en or item.name_zh} is sold by weight: scan the scale's label.",
+            )
+        return self._add(item, quantity)
+
+    def _add_embedded(self, scan: EmbeddedCode) -> ScanOutcome:
+        item = self.catalog.by_plu(scan.plu)
+        if item is None:
+            return Refused(
+                "unknown_plu", "Unknown scale item", f"PLU {scan.plu} is not in the catalog."
+            )
+        try:
+            line = self.cart.add(item, weight_g=scan.weight_g, embedded_price=scan.price)
+        except DomainError as error:
+            return Refused("cart", error.title, error.message)
+        return Added(line, item)
+
+    def _add(self, item: CatalogItem, quantity: int) -> ScanOutcome:
+        try:
+            line = self.cart.add(item, quantity)
+        except DomainError as error:
+            return Refused("cart", error.title, error.message)
+        return Added(line, item)
+
+    # -- committing (blocking: call from a worker) ------------------------------------
+
+    def pay_cash(self, tendered: int | None = None) -> SaleRecord:
+        """Take cash (None: the exact amount), commit the sale and start a new one."""
+        due = self.cart.totals().total
+        tender = cash_tender(self._new_id(), due, tendered)
+        return self.commit((tender,))
+
+    def commit(self, payments: tuple[TenderLine, ...]) -> SaleRecord:
+        """Journal the sale with its tenders, atomically; raise and change nothing on failure."""
+        with self._draft_lock:
+            with self.ledger.transaction() as writer:
+                receipt_seq = next_receipt_seq(writer.conn)
+                record = record_sale(
+                    self.cart,
+                    sale_id=self._new_id(),
+                    receipt_seq=receipt_seq,
+                    receipt_no=f"{self.till.receipt_prefix}{receipt_seq:06d}",
+                    cashier=self.till.cashier,
+                    shift_id=self.till.shift_id,
+                    payments=payments,
+                )
+                event = writer.append("sale.completed", record.to_payload(), at=self.clock())
+                writer.conn.execute(delete(_DRAFT).where(_DRAFT.c.draft_id == self.draft_id))
+            self.cart = Cart()
+            self.draft_id = self._new_id()
+        return replace(record, ts=event.ts, device_id=event.device_id)
+
+    # -- the sale in progress survives a crash -----------------------------------------
+
+    def save_draft(self) -> None:
+        """Keep the cart so a crash or restart brings it back (an empty cart clears it)."""
+        with self._draft_lock, self.ledger.transaction() as writer:
+            if self.cart.is_empty:
+                writer.conn.execute(delete(_DRAFT).where(_DRAFT.c.draft_id == self.draft_id))
+                return
+            now = format_ts(self.ledger.clock())
+            cart = json.dumps(self.cart.to_dict(), ensure_ascii=False)
+            changed = writer.conn.execute(
+                update(_DRAFT)
+                .where(_DRAFT.c.draft_id == self.draft_id)
+                .values(cart=cart, updated=now)
+            ).rowcount
+            if not changed:
+                writer.conn.execute(
+                    insert(_DRAFT),
+                    {
+                        "draft_id": self.draft_id,
+                        "kind": "current",
+                        "staff_no": self.till.cashier,
+                        "created": now,
+                        "updated": now,
+                        "cart": cart,
+                    },
+                )
+
+    def restore_draft(self) -> bool:
+        """Bring back this cashier's unfinished sale, if there is one."""
+        with self.ledger.read() as conn:
+            row = conn.execute(
+                select(_DRAFT.c.draft_id, _DRAFT.c.cart)
+                .where(_DRAFT.c.kind == "current", _DRAFT.c.staff_no == self.till.cashier)
+                .order_by(_DRAFT.c.updated.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return False
+        self.cart = Cart.from_dict(json.loads(row.cart), self.catalog.by_sku)
+        self.draft_id = row.draft_id
+        return True

@@ -1,0 +1,323 @@
+"""`pos`: the composition root. Reads the configuration, builds the adapters, and runs
+the till or one command. Every error meant for a person (PosError) is printed here as
+`error: title` plus its message; nothing else prints tracebacks at a user.
+
+Exit codes: 0 success, 1 the command ran and found a problem (e.g. the ledger does not
+verify), 2 the command could not run (bad configuration, bad arguments, I/O failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pos.config import Config, load_config
+from pos.errors import PosError
+
+Command = Callable[[argparse.Namespace, Config], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config, args.data)
+        command: Command = args.command
+        return command(args, config)
+    except PosError as error:
+        print(f"error: {error.title}\n  {error.message.replace(chr(10), chr(10) + '  ')}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS,
+        help="pos.toml to use (default: $POS_CONFIG, else the built-in demo store)",
+    )  # fmt: skip
+    common.add_argument(
+        "--data", type=Path, default=argparse.SUPPRESS,
+        help="data folder holding the ledger (overrides [till] data_dir)",
+    )  # fmt: skip
+
+    parser = argparse.ArgumentParser(
+        prog="pos", parents=[common], description="The till. With no command, run it."
+    )
+    parser.set_defaults(command=_run_till, config=None, data=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(
+        name: str, handler: Command, help_: str, group: Sequence[str] = ()
+    ) -> argparse.ArgumentParser:
+        sub = (groups[group[0]] if group else commands).add_parser(
+            name, parents=[common], help=help_, description=help_
+        )
+        sub.set_defaults(command=handler)
+        return sub
+
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for name, help_ in (
+        ("ledger", "check, export, back up and restore the ledger"),
+        ("catalog", "import and export the product catalog"),
+        ("staff", "staff accounts"),
+        ("config", "check and show the configuration"),
+    ):
+        group_parser = commands.add_parser(name, help=help_, description=help_)
+        group_parser.set_defaults(command=_group_help(group_parser))
+        groups[name] = group_parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    command("run", _run_till, "run the till (the default)")
+
+    command("verify", _ledger_verify, "check the hash chain and the projections", ["ledger"])
+    export = command("export", _ledger_export, "write the journal as JSON Lines", ["ledger"])
+    export.add_argument("--since", type=int, default=0, metavar="SEQ",
+                        help="only events after this seq")  # fmt: skip
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    backup = command("backup", _ledger_backup, "copy the live ledger safely", ["ledger"])
+    backup.add_argument("dest", type=Path, help="backup file, or a folder for a dated file")
+    restore = command(
+        "restore", _ledger_restore, "verify a backup, then make it the ledger", ["ledger"]
+    )
+    restore.add_argument("backup", type=Path)
+
+    cat_import = command("import", _catalog_import, "add or update products from CSV",
+                         ["catalog"])  # fmt: skip
+    cat_import.add_argument("file", type=Path)
+    cat_import.add_argument("--skip-bad", action="store_true",
+                            help="import the good rows even if some rows are bad")  # fmt: skip
+    cat_export = command("export", _catalog_export, "write the catalog as CSV", ["catalog"])
+    cat_export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    staff_add = command("add", _staff_add, "add a staff account (asks for the PIN)", ["staff"])
+    staff_add.add_argument("staff_no")
+    staff_add.add_argument("--name", required=True)
+    staff_add.add_argument("--role", choices=("cashier", "manager", "technician"),
+                           default="cashier")  # fmt: skip
+    command("list", _staff_list, "list staff accounts", ["staff"])
+
+    command("check", _config_check, "validate pos.toml and say where data lives", ["config"])
+
+    simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
+    simulate.add_argument("--sales", type=int, required=True, metavar="N")
+    simulate.add_argument("--seed", type=int, default=1, metavar="S")
+    simulate.add_argument("--days", type=int, default=1, metavar="D",
+                          help="spread the sales over the last D days")  # fmt: skip
+    return parser
+
+
+def _group_help(parser: argparse.ArgumentParser) -> Command:
+    def show(_args: argparse.Namespace, _config: Config) -> int:
+        parser.print_help()
+        return 2
+
+    return show
+
+
+def _run_till(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from pos.tui.app import PosApp
+
+    ledger = open_ledger(config)
+    try:
+        PosApp(config, ledger).run()
+    finally:
+        ledger.close()
+    return 0
+
+
+def _ledger_verify(args: argparse.Namespace, config: Config) -> int:
+    from pos.ledger.database import Ledger
+    from pos.ledger.verify import verify
+
+    _require_ledger(config)
+    ledger = Ledger.open(config.ledger_path, config.settings.till.device_id)
+    try:
+        report = verify(ledger)
+    finally:
+        ledger.close()
+    if report.ok:
+        print(f"ok: {report.events} events, chain head {report.head_hash}")
+        return 0
+    for problem in report.problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1
+
+
+def _ledger_export(args: argparse.Namespace, config: Config) -> int:
+    from pos.ledger.archive import export_jsonl
+    from pos.ledger.database import Ledger
+
+    _require_ledger(config)
+    ledger = Ledger.open(config.ledger_path, config.settings.till.device_id)
+    try:
+        if args.out is None:
+            export_jsonl(ledger, sys.stdout, args.since)
+        else:
+            with args.out.open("w", encoding="utf-8") as out:
+                count = export_jsonl(ledger, out, args.since)
+            print(f"{count} events written to {args.out}", file=sys.stderr)
+    finally:
+        ledger.close()
+    return 0
+
+
+def _ledger_backup(args: argparse.Namespace, config: Config) -> int:
+    from pos.ledger.archive import backup, check_backup
+    from pos.ledger.database import Ledger
+
+    _require_ledger(config)
+    ledger = Ledger.open(config.ledger_path, config.settings.till.device_id)
+    try:
+        written = backup(ledger, args.dest)
+    finally:
+        ledger.close()
+    _device, report = check_backup(written)
+    if not report.ok:
+        print(f"FAILED: the backup does not verify: {report.problems[0]}", file=sys.stderr)
+        return 1
+    print(f"backed up {report.events} events to {written} (verified)")
+    return 0
+
+
+def _ledger_restore(args: argparse.Namespace, config: Config) -> int:
+    from pos.ledger.archive import restore
+
+    kept = restore(args.backup, config.ledger_path, device_id=config.settings.till.device_id)
+    print(f"restored {args.backup} to {config.ledger_path}")
+    if kept is not None:
+        print(f"the previous ledger was kept as {kept}")
+    return 0
+
+
+def _catalog_import(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from pos.catalog_admin import apply_catalog
+    from pos.catalog_csv import read_catalog_csv
+
+    try:
+        with args.file.open(encoding="utf-8", newline="") as stream:
+            parsed = read_catalog_csv(stream)
+    except (OSError, UnicodeDecodeError) as error:
+        raise PosError("Catalog not readable", f"{args.file}: {error}") from None
+    for problem in parsed.errors:
+        print(f"{args.file}: {problem}", file=sys.stderr)
+    if parsed.errors and not args.skip_bad:
+        print(
+            f"nothing imported: {len(parsed.errors)} bad row(s); fix them or use --skip-bad",
+            file=sys.stderr,
+        )
+        return 1
+    ledger = open_ledger(config)
+    try:
+        changes = apply_catalog(ledger, parsed.items)
+    finally:
+        ledger.close()
+    print(
+        f"{changes.added} added, {changes.updated} updated, {changes.repriced} repriced, "
+        f"{changes.unchanged} unchanged" + (f", {len(parsed.errors)} bad rows skipped"
+                                            if parsed.errors else "")  # fmt: skip
+    )
+    return 0
+
+
+def _catalog_export(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from pos.catalog_admin import current_catalog
+    from pos.catalog_csv import write_catalog_csv
+
+    ledger = open_ledger(config)
+    try:
+        catalog = current_catalog(ledger)
+    finally:
+        ledger.close()
+    if args.out is None:
+        write_catalog_csv(catalog, sys.stdout)
+    else:
+        with args.out.open("w", encoding="utf-8", newline="") as out:
+            count = write_catalog_csv(catalog, out)
+        print(f"{count} products written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _staff_add(args: argparse.Namespace, config: Config) -> int:
+    import getpass
+
+    from pos.bootstrap import open_ledger
+    from pos.domain.staff import Role
+    from pos.staff import add_staff
+
+    pin = getpass.getpass("PIN (4-8 digits): ") if sys.stdin.isatty() else sys.stdin.readline()
+    ledger = open_ledger(config)
+    try:
+        add_staff(ledger, args.staff_no, args.name, Role(args.role), pin.strip())
+    finally:
+        ledger.close()
+    print(f"added {args.role} {args.staff_no} ({args.name})")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from pos.staff import list_staff
+
+    ledger = open_ledger(config)
+    try:
+        for member in list_staff(ledger):
+            print(f"{member.staff_no}\t{member.role.value}\t{member.name}")
+    finally:
+        ledger.close()
+    return 0
+
+
+def _config_check(args: argparse.Namespace, config: Config) -> int:
+    source = config.source or "built-in demo store (no pos.toml)"
+    print(f"configuration: {source}: ok")
+    print(f"store: {config.settings.store.id} ({config.settings.store.name})")
+    print(f"till: {config.settings.till.device_id}")
+    print(f"ledger: {config.ledger_path}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace, config: Config) -> int:
+    from rich.progress import Progress
+
+    from pos.bootstrap import open_ledger
+    from pos.domain.money import format_amount
+    from pos.ledger.verify import verify
+    from pos.simulate import simulate
+
+    if args.sales < 1 or args.days < 1:
+        raise PosError("Nothing to simulate", "--sales and --days must be at least 1.")
+    ledger = open_ledger(config)
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("selling", total=args.sales)
+            result = simulate(
+                ledger, config.settings, sales=args.sales, seed=args.seed, days=args.days,
+                on_sale=lambda _record: progress.advance(task),
+            )  # fmt: skip
+        report = verify(ledger)
+    finally:
+        ledger.close()
+    print(
+        f"{result.sales} sales, {result.items} items, total {format_amount(result.revenue)} "
+        f"{config.settings.store.currency}; ledger "
+        + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
+    )
+    return 0 if report.ok else 1
+
+
+def _require_ledger(config: Config) -> None:
+    if not config.ledger_path.exists():
+        raise PosError(
+            "No ledger", f"There is no ledger at {config.ledger_path} (has the till run here?)."
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

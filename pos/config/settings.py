@@ -1,0 +1,200 @@
+"""The store's configuration: one frozen, typed settings object read from pos.toml.
+
+Every field carries a docstring; it is the documentation of the key of the same name
+(`pos config show` prints it, and docs/configuration.md is generated from it).
+Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pos.domain.scan import EmbeddedRule, ScanRules
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Section(BaseModel):
+    """Base of every table: frozen, no unknown keys, docstrings become descriptions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class StoreSettings(Section):
+    """[store]: who is selling."""
+
+    id: str = Field(default="demo-store", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    """Store id in the chain (letters, digits, - and _; at most 32)."""
+    name: str = Field(default="演示便利店 Demo Mart", min_length=1, max_length=64)
+    """Store name printed at the top of every receipt."""
+    address: str = Field(default="上海市静安区南京西路 1 号", max_length=128)
+    """Street address printed on receipts."""
+    tax_id: str = Field(default="91310000MA1DEMO00X", max_length=32)
+    """Taxpayer id (统一社会信用代码) printed on receipts."""
+    currency: Literal["CNY"] = "CNY"
+    """Currency of every amount; amounts are kept in its minor unit (fen)."""
+    locale: Literal["zh-CN", "en"] = "zh-CN"
+    """Language of receipts and reports."""
+    timezone: str = "Asia/Shanghai"
+    """IANA time zone of the store: business days and receipt times are local to it."""
+    day_boundary: str = "04:00"
+    """Local time (HH:MM) at which one business day ends and the next begins."""
+
+    @field_validator("day_boundary")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be a time of day as HH:MM, e.g. 04:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+
+class TillSettings(Section):
+    """[till]: this device."""
+
+    device_id: str = Field(default="T01", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    """This till's id; every journal event carries it (letters, digits, - and _)."""
+    data_dir: Path | None = None
+    """Where the ledger lives. Relative paths are relative to pos.toml. Default: the
+    user's data directory (e.g. ~/.local/share/pos). `--data DIR` overrides it."""
+    receipt_prefix: str = Field(default="T01-", pattern=r"^[A-Za-z0-9-]{0,12}$")
+    """Printed before the receipt's running number (T01-000042)."""
+
+
+class UiSettings(Section):
+    """[ui]: the cashier's screen."""
+
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    """Language of the screen; a key switches it at the till."""
+    theme: str = Field(default="textual-dark", min_length=1)
+    """Textual theme name."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Key remapping: action name = key (e.g. pay_cash = "f12")."""
+    wedge_max_gap_ms: int = Field(default=40, ge=5, le=500)
+    """A burst of keys this close together ending in Enter is a scan, not typing."""
+    wedge_min_length: int = Field(default=6, ge=1, le=64)
+    """Shortest burst taken as a scan."""
+
+
+class EmbeddedRuleSettings(Section):
+    """[[scanner.embedded]]: one in-store price- or weight-embedded barcode layout."""
+
+    prefix: str = Field(pattern=r"^\d{1,3}$")
+    """Leading digits that mark the layout (e.g. "20")."""
+    plu_digits: int = Field(ge=1, le=8)
+    """Digits of the scale's PLU after the prefix."""
+    value: Literal["price", "weight"]
+    """What the next digits hold: the price in fen, or the weight in grams."""
+    value_digits: int = Field(ge=1, le=8)
+    """Digits of the value."""
+    length: int = Field(default=13, ge=8, le=20)
+    """Total length of the code."""
+    check_digit: bool = True
+    """Whether the last digit is a GS1 check digit to verify."""
+
+    def rule(self) -> EmbeddedRule:
+        return EmbeddedRule(
+            prefix=self.prefix,
+            plu_digits=self.plu_digits,
+            value=self.value,
+            value_digits=self.value_digits,
+            length=self.length,
+            check_digit=self.check_digit,
+        )
+
+    @model_validator(mode="after")
+    def _fits(self) -> EmbeddedRuleSettings:
+        self.rule()  # EmbeddedRule checks that the parts add up to the length
+        return self
+
+
+def _default_embedded() -> tuple[EmbeddedRuleSettings, ...]:
+    return (
+        EmbeddedRuleSettings(prefix="20", plu_digits=5, value="price", value_digits=5),
+        EmbeddedRuleSettings(prefix="21", plu_digits=5, value="weight", value_digits=5),
+    )
+
+
+class ScannerSettings(Section):
+    """[scanner]: where scans come from."""
+
+    kind: Literal["wedge", "simulator"] = "wedge"
+    """wedge: a USB scanner typing like a keyboard; simulator: the demo's scan source."""
+    max_length: int = Field(default=256, ge=16, le=4096)
+    """Longest scan accepted; longer input is refused with a reason."""
+    embedded: tuple[EmbeddedRuleSettings, ...] = Field(default_factory=_default_embedded)
+    """In-store barcode layouts with an embedded price or weight."""
+
+    def rules(self, receipt_prefix: str = "R1:") -> ScanRules:
+        return ScanRules(
+            embedded=tuple(rule.rule() for rule in self.embedded),
+            max_length=self.max_length,
+            receipt_prefix=receipt_prefix,
+        )
+
+
+class PrinterSettings(Section):
+    """[printer]: the receipt printer."""
+
+    kind: Literal["simulator", "file"] = "simulator"
+    """simulator: receipts are kept and shown on screen; file: written to `path`."""
+    path: Path | None = None
+    """Output file or device for kind = "file"."""
+    width_mm: Literal[58, 80] = 80
+    """Paper width: 58 mm (32 columns) or 80 mm (48 columns)."""
+
+    @model_validator(mode="after")
+    def _path_for_file(self) -> PrinterSettings:
+        if self.kind == "file" and self.path is None:
+            raise ValueError('kind = "file" needs path')
+        return self
+
+
+class DrawerSettings(Section):
+    """[drawer]: the cash drawer behind the printer."""
+
+    pin: Literal[2, 5] = 2
+    """Drawer kick connector pin."""
+    pulse_ms: int = Field(default=100, ge=10, le=500)
+    """Length of the opening pulse."""
+
+
+class SecuritySettings(Section):
+    """[security]: staff sign-in."""
+
+    max_pin_failures: int = Field(default=5, ge=1, le=20)
+    """Wrong PINs in a row before an account locks."""
+    lockout_minutes: int = Field(default=15, ge=1, le=1440)
+    """How long a locked account stays locked."""
+
+
+class Settings(Section):
+    """Everything pos.toml can say. Missing tables take the demo store's defaults."""
+
+    store: StoreSettings = StoreSettings()
+    """[store]"""
+    till: TillSettings = TillSettings()
+    """[till]"""
+    ui: UiSettings = UiSettings()
+    """[ui]"""
+    scanner: ScannerSettings = ScannerSettings()
+    """[scanner]"""
+    printer: PrinterSettings = PrinterSettings()
+    """[printer]"""
+    drawer: DrawerSettings = DrawerSettings()
+    """[drawer]"""
+    security: SecuritySettings = SecuritySettings()
+    """[security]"""

@@ -1,0 +1,1 @@
+"""The pure domain core: money, catalog, scans, the cart and staff; standard library only."""

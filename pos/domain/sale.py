@@ -1,0 +1,179 @@
+"""A completed sale: what the journal's sale.completed event holds and a receipt prints.
+
+`SaleRecord.to_payload()` is the event payload (docs/ledger.md lists its fields) and
+`SaleRecord.from_payload()` reads it back, so a reprint is built from the ledger alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pos.domain.cart import Cart
+from pos.domain.errors import DomainError
+from pos.domain.money import format_amount
+
+
+class TenderError(DomainError):
+    """A tender that cannot settle the sale (too little cash, nothing to pay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoldLine:
+    line_no: int
+    sku: str
+    barcode: str | None
+    name_zh: str
+    name_en: str
+    category: str
+    quantity: int
+    weight_g: int | None
+    unit_price: int
+    """Price per unit, or per kilogram for a weighed line, after any override."""
+    gross: int
+    discount: int
+    """Line discount plus this line's share of the cart discount."""
+    net: int
+    tax_rate_bp: int
+
+    def name(self, lang: str) -> str:
+        primary, other = (self.name_zh, self.name_en) if lang == "zh-CN" else (
+            self.name_en, self.name_zh)  # fmt: skip
+        return primary or other
+
+
+@dataclass(frozen=True, slots=True)
+class TaxLine:
+    rate_bp: int
+    net: int
+    """Tax-inclusive amount sold at this rate."""
+    tax: int
+
+
+@dataclass(frozen=True, slots=True)
+class TenderLine:
+    payment_id: str
+    tender: str
+    amount: int
+    """What this tender paid towards the sale."""
+    tendered: int
+    """What the customer handed over (more than `amount` when change was given)."""
+    change: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord:
+    sale_id: str
+    receipt_seq: int
+    receipt_no: str
+    cashier: str
+    shift_id: str | None
+    lines: tuple[SoldLine, ...]
+    item_count: int
+    subtotal: int
+    discount_total: int
+    total: int
+    taxes: tuple[TaxLine, ...]
+    payments: tuple[TenderLine, ...]
+    change: int
+    ts: str = ""
+    """When the sale committed (the event's ts); empty until it has."""
+    device_id: str = ""
+
+    @property
+    def tax_total(self) -> int:
+        return sum(tax.tax for tax in self.taxes)
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = asdict(self)
+        del payload["ts"], payload["device_id"]
+        for key in ("lines", "taxes", "payments"):
+            payload[key] = list(payload[key])  # asdict keeps tuples; JSON has arrays
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], *, ts: str, device_id: str) -> SaleRecord:
+        fields = dict(payload)
+        return cls(
+            **{
+                **fields,
+                "lines": tuple(SoldLine(**line) for line in fields["lines"]),
+                "taxes": tuple(TaxLine(**tax) for tax in fields["taxes"]),
+                "payments": tuple(TenderLine(**payment) for payment in fields["payments"]),
+                "ts": ts,
+                "device_id": device_id,
+            }
+        )
+
+
+def cash_tender(payment_id: str, due: int, tendered: int | None) -> TenderLine:
+    """Cash for the whole amount due; None means the exact amount."""
+    if due <= 0:
+        raise TenderError("Nothing to pay", "The sale has no amount due.")
+    given = due if tendered is None else tendered
+    if given < due:
+        raise TenderError(
+            "Not enough cash",
+            f"Tendered {format_amount(given)} is less than the {format_amount(due)} due.",
+        )
+    return TenderLine(payment_id, "cash", due, given, given - due)
+
+
+def record_sale(
+    cart: Cart,
+    *,
+    sale_id: str,
+    receipt_seq: int,
+    receipt_no: str,
+    cashier: str,
+    shift_id: str | None,
+    payments: tuple[TenderLine, ...],
+) -> SaleRecord:
+    """Freeze the cart into the record that will be journaled; tenders must cover it."""
+    totals = cart.totals()
+    if sum(payment.amount for payment in payments) != totals.total:
+        raise TenderError(
+            "Tenders do not match", "The tenders do not add up to the amount due."
+        )
+    amounts = {amounts.line_id: amounts for amounts in totals.lines}
+    lines = []
+    for line_no, line in enumerate(cart.lines, start=1):
+        amount = amounts[line.line_id]
+        item = line.item
+        lines.append(
+            SoldLine(
+                line_no=line_no,
+                sku=item.sku,
+                barcode=item.barcode,
+                name_zh=item.name_zh,
+                name_en=item.name_en,
+                category=item.category,
+                quantity=line.quantity,
+                weight_g=line.weight_g,
+                unit_price=line.unit_price,
+                gross=amount.gross,
+                discount=amount.line_discount + amount.cart_discount_share,
+                net=amount.net,
+                tax_rate_bp=item.tax_rate_bp,
+            )
+        )
+    net_by_rate: dict[int, int] = {}
+    for sold in lines:
+        net_by_rate[sold.tax_rate_bp] = net_by_rate.get(sold.tax_rate_bp, 0) + sold.net
+    return SaleRecord(
+        sale_id=sale_id,
+        receipt_seq=receipt_seq,
+        receipt_no=receipt_no,
+        cashier=cashier,
+        shift_id=shift_id,
+        lines=tuple(lines),
+        item_count=totals.item_count,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        total=totals.total,
+        taxes=tuple(
+            TaxLine(rate, net_by_rate.get(rate, 0), tax) for rate, tax in totals.tax_by_rate
+        ),
+        payments=payments,
+        change=sum(payment.change for payment in payments),
+    )

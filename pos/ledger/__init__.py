@@ -1,0 +1,1 @@
+"""The ledger: the hash-chained journal and its projections in one SQLite file."""

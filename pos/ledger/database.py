@@ -1,0 +1,230 @@
+"""The ledger file: one SQLite database, one writer, every write a BEGIN IMMEDIATE.
+
+Pragmas (DESIGN.md §3, reference/sync-and-durability.md §2): WAL so the TUI can read
+while a sale commits; synchronous=FULL so a committed sale survives a power cut (WAL
+with NORMAL may lose the last commits); foreign_keys on; a busy timeout so a second
+process (a backup, `pos ledger verify`) waits instead of failing. Write transactions
+start with BEGIN IMMEDIATE so the busy timeout applies at BEGIN rather than a deferred
+transaction failing with SQLITE_BUSY when it upgrades to a write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc, insert, select, text
+from sqlalchemy.pool import NullPool, QueuePool
+
+from pos.errors import LedgerError
+from pos.ledger.chain import (
+    GENESIS_HASH,
+    Event,
+    canonical_json,
+    check_payload,
+    event_hash,
+    format_ts,
+)
+from pos.ledger.migrate import migrate
+from pos.ledger.projections import project
+from pos.ledger.tables import JournalRow, Meta
+
+BUSY_TIMEOUT_MS = 5000
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+)
+_JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
+_META = Meta.__table__  # type: ignore[attr-defined]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sqlite_engine(path: Path | str, *, immediate: bool, single: bool = False) -> Engine:
+    """An engine with the ledger's pragmas; `immediate` makes every BEGIN a write lock."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=QueuePool if single else NullPool,
+        **({"pool_size": 1, "max_overflow": 0} if single else {}),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        for pragma in PRAGMAS:
+            dbapi_connection.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def translate(error: BaseException, path: Path) -> LedgerError:
+    """Turn SQLite's failure into words a manager or technician can act on."""
+    text_ = str(getattr(error, "orig", error)).lower()
+    if "disk is full" in text_ or "disk full" in text_:
+        return LedgerError(
+            "Disk full",
+            f"The ledger at {path} cannot grow: the disk is full. Nothing was recorded; "
+            "free some space and try again.",
+        )
+    if "readonly" in text_ or "read-only" in text_:
+        return LedgerError(
+            "Ledger is read-only",
+            f"{path} cannot be written (read-only file or file system). Nothing was recorded.",
+        )
+    if "unable to open" in text_:
+        return LedgerError(
+            "Ledger cannot be opened",
+            f"{path} cannot be opened: check that its folder exists and is writable.",
+        )
+    if "locked" in text_ or "busy" in text_:
+        return LedgerError(
+            "Ledger busy",
+            f"Another program holds {path} locked for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s. Nothing was recorded; try again.",
+        )
+    if "malformed" in text_ or "not a database" in text_:
+        return LedgerError(
+            "Ledger damaged",
+            f"{path} is not a healthy SQLite database ({text_}). Restore the last backup "
+            "(see docs/ledger.md).",
+        )
+    return LedgerError("Ledger error", f"{path}: {text_}")
+
+
+class Writer:
+    """The open write transaction: events appended here commit together or not at all."""
+
+    def __init__(self, conn: Connection, device_id: str, clock: Clock) -> None:
+        self.conn = conn
+        self._device_id = device_id
+        self._clock = clock
+        row = conn.execute(
+            select(_JOURNAL.c.seq, _JOURNAL.c.hash).order_by(_JOURNAL.c.seq.desc()).limit(1)
+        ).first()
+        self._seq, self._hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        self.events: list[Event] = []
+
+    def append(self, type_: str, payload: dict[str, Any], *, at: datetime | None = None) -> Event:
+        check_payload(payload)
+        fields: dict[str, Any] = {
+            "seq": self._seq + 1,
+            "event_id": str(uuid.uuid4()),
+            "device_id": self._device_id,
+            "type": type_,
+            "ts": format_ts(at or self._clock()),
+            "payload": payload,
+            "prev_hash": self._hash,
+        }
+        new = Event(**fields, hash=event_hash(fields))
+        self.conn.execute(
+            insert(_JOURNAL),
+            {**fields, "payload": canonical_json(payload), "hash": new.hash},
+        )
+        project(self.conn, new)
+        self._seq, self._hash = new.seq, new.hash
+        self.events.append(new)
+        return new
+
+
+class Ledger:
+    """The till's ledger file. Thread-safe: one writer at a time, readers alongside."""
+
+    def __init__(self, path: Path, device_id: str, clock: Clock = utc_now) -> None:
+        self.path = path
+        self.device_id = device_id
+        self.clock = clock
+        self._write_lock = threading.RLock()
+        self._writer = sqlite_engine(path, immediate=True, single=True)
+        self._reader = sqlite_engine(path, immediate=False)
+
+    @classmethod
+    def open(cls, path: Path, device_id: str, clock: Clock = utc_now) -> Ledger:
+        """Open (creating if needed) and migrate the ledger; refuse another device's file."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LedgerError(
+                "Data folder unavailable", f"{path.parent} cannot be created: {error.strerror}."
+            ) from None
+        ledger = cls(path, device_id, clock)
+        try:
+            with ledger._writer.begin() as conn:
+                migrate(conn)
+                owner = conn.execute(
+                    select(_META.c.value).where(_META.c.key == "device_id")
+                ).scalar()
+                if owner is None:
+                    conn.execute(insert(_META), {"key": "device_id", "value": device_id})
+        except exc.DBAPIError as error:
+            ledger.close()
+            raise translate(error, path) from None
+        if owner is not None and owner != device_id:
+            ledger.close()
+            raise LedgerError(
+                "Ledger belongs to another till",
+                f"{path} is the ledger of device {owner}, not {device_id}. "
+                "Point [till] data_dir at this till's own folder.",
+            )
+        return ledger
+
+    @contextmanager
+    def transaction(self) -> Iterator[Writer]:
+        """BEGIN IMMEDIATE ... COMMIT; any failure rolls back and raises LedgerError."""
+        with self._write_lock:
+            try:
+                with self._writer.begin() as conn:
+                    yield Writer(conn, self.device_id, self.clock)
+            except exc.DBAPIError as error:
+                raise translate(error, self.path) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent read snapshot that never blocks the writer (WAL)."""
+        try:
+            with self._reader.begin() as conn:
+                yield conn
+        except exc.DBAPIError as error:
+            raise translate(error, self.path) from None
+
+    def head(self) -> tuple[int, str]:
+        """The last seq and its hash (0 and the genesis hash when empty)."""
+        with self.read() as conn:
+            row = conn.execute(
+                select(_JOURNAL.c.seq, _JOURNAL.c.hash).order_by(_JOURNAL.c.seq.desc()).limit(1)
+            ).first()
+        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the file at an idle moment (avoids WAL growth)."""
+        with self._write_lock, self._writer.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self._writer.dispose()
+        self._reader.dispose()
+
+
+def read_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(_META.c.value).where(_META.c.key == key)).scalar()
+
+
+def journal_count(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT count(*) FROM journal")).scalar_one())

@@ -1,0 +1,124 @@
+"""Event types and the projections each one writes.
+
+Every event type the till writes is listed in `EVENT_TYPES` with what it means; a
+type with a projector updates the projection tables in the same transaction as the
+event. `pos ledger verify` replays the journal through these same functions into an
+empty database and compares, so projections can never drift from the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from pos.ledger.chain import Event
+from pos.ledger.tables import DrawerOpening, Item, Payment, Sale, SaleLine, SaleTax
+
+EVENT_TYPES: dict[str, str] = {
+    "ledger.created": "The first event of a till's ledger: device and store ids.",
+    "staff.added": "A staff account was created (number, name, role; never the PIN).",
+    "staff.locked": "An account locked after too many wrong PINs, and until when.",
+    "catalog.item_added": "A product entered the catalog (all its fields).",
+    "catalog.item_updated": "A product's fields other than its price changed.",
+    "catalog.price_changed": "A product's price changed (old and new price).",
+    "sale.completed": "A sale was paid: its lines, discounts, taxes and tenders.",
+    "drawer.opened": "The cash drawer was opened, for a sale or with no sale.",
+}
+
+Projector = Callable[[Connection, Event], None]
+
+_SALE = Sale.__table__  # type: ignore[attr-defined]
+_LINE = SaleLine.__table__  # type: ignore[attr-defined]
+_TAX = SaleTax.__table__  # type: ignore[attr-defined]
+_PAYMENT = Payment.__table__  # type: ignore[attr-defined]
+_ITEM = Item.__table__  # type: ignore[attr-defined]
+_DRAWER = DrawerOpening.__table__  # type: ignore[attr-defined]
+
+ITEM_FIELDS = (
+    "sku", "barcode", "plu", "name_zh", "name_en", "price", "tax_rate_bp", "category", "weighed",
+)  # fmt: skip
+
+
+def _sale_completed(conn: Connection, event: Event) -> None:
+    sale: dict[str, Any] = event.payload
+    sale_id = sale["sale_id"]
+    conn.execute(
+        insert(_SALE),
+        {
+            "sale_id": sale_id,
+            "seq": event.seq,
+            "receipt_seq": sale["receipt_seq"],
+            "receipt_no": sale["receipt_no"],
+            "device_id": event.device_id,
+            "ts": event.ts,
+            "cashier": sale["cashier"],
+            "shift_id": sale.get("shift_id"),
+            "item_count": sale["item_count"],
+            "subtotal": sale["subtotal"],
+            "discount_total": sale["discount_total"],
+            "total": sale["total"],
+            "tax_total": sum(tax["tax"] for tax in sale["taxes"]),
+            "change": sale["change"],
+        },
+    )
+    conn.execute(insert(_LINE), [{"sale_id": sale_id, **line} for line in sale["lines"]])
+    conn.execute(insert(_TAX), [{"sale_id": sale_id, **tax} for tax in sale["taxes"]])
+    conn.execute(
+        insert(_PAYMENT),
+        [{"sale_id": sale_id, "seq": event.seq, **payment} for payment in sale["payments"]],
+    )
+
+
+def _item_added(conn: Connection, event: Event) -> None:
+    item = event.payload["item"]
+    conn.execute(insert(_ITEM), {**{name: item[name] for name in ITEM_FIELDS}, "seq": event.seq})
+
+
+def _item_updated(conn: Connection, event: Event) -> None:
+    item = event.payload["item"]
+    values = {name: item[name] for name in ITEM_FIELDS if name not in ("sku", "price")}
+    conn.execute(
+        update(_ITEM).where(_ITEM.c.sku == item["sku"]).values(**values, seq=event.seq)
+    )
+
+
+def _price_changed(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        update(_ITEM)
+        .where(_ITEM.c.sku == payload["sku"])
+        .values(price=payload["new_price"], seq=event.seq)
+    )
+
+
+def _drawer_opened(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(_DRAWER),
+        {
+            "seq": event.seq,
+            "reason": payload["reason"],
+            "staff_no": payload["staff_no"],
+            "sale_id": payload.get("sale_id"),
+        },
+    )
+
+
+PROJECTORS: dict[str, Projector] = {
+    "catalog.item_added": _item_added,
+    "catalog.item_updated": _item_updated,
+    "catalog.price_changed": _price_changed,
+    "sale.completed": _sale_completed,
+    "drawer.opened": _drawer_opened,
+}
+
+
+def project(conn: Connection, event: Event) -> None:
+    """Apply one event to the projections (a no-op for types that have none)."""
+    if event.type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event.type!r}")
+    projector = PROJECTORS.get(event.type)
+    if projector is not None:
+        projector(conn, event)

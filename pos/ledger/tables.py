@@ -1,0 +1,168 @@
+"""The ledger's tables.
+
+`journal` is the source of truth. The projection tables (`PROJECTIONS`) are derived
+from it in the same transaction as each event and can be rebuilt from it; `pos ledger
+verify` does exactly that and compares. The remaining tables hold state that is not a
+business event: device metadata, staff credentials and sales in progress.
+
+Changing a table needs a migration in migrations/versions (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlmodel import Field, SQLModel
+
+
+class JournalRow(SQLModel, table=True):
+    """An append-only event; see chain.py for how `hash` is computed."""
+
+    __tablename__ = "journal"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(unique=True, max_length=36)
+    device_id: str
+    type: str = Field(index=True)
+    ts: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """The payload object as canonical JSON."""
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Meta(SQLModel, table=True):
+    """Facts about this ledger file (device id, store id, creation time)."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Item(SQLModel, table=True):
+    """The catalog as of the latest catalog.* event."""
+
+    __tablename__ = "items"
+
+    sku: str = Field(primary_key=True)
+    barcode: str | None = Field(default=None, unique=True)
+    plu: str | None = Field(default=None, unique=True)
+    name_zh: str
+    name_en: str
+    price: int
+    tax_rate_bp: int
+    category: str
+    weighed: bool = False
+    seq: int
+    """The journal event that last changed this item."""
+
+
+class Sale(SQLModel, table=True):
+    """A completed sale (sale.completed)."""
+
+    __tablename__ = "sales"
+
+    sale_id: str = Field(primary_key=True, max_length=36)
+    seq: int = Field(unique=True)
+    receipt_seq: int = Field(unique=True)
+    receipt_no: str = Field(unique=True)
+    device_id: str
+    ts: str = Field(index=True)
+    cashier: str
+    shift_id: str | None = None
+    item_count: int
+    subtotal: int
+    discount_total: int
+    total: int
+    tax_total: int
+    change: int
+
+
+class SaleLine(SQLModel, table=True):
+    __tablename__ = "sale_lines"
+
+    sale_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("sales.sale_id"), primary_key=True)
+    )
+    line_no: int = Field(primary_key=True)
+    sku: str = Field(index=True)
+    barcode: str | None = None
+    name_zh: str
+    name_en: str
+    category: str
+    quantity: int
+    weight_g: int | None = None
+    unit_price: int
+    gross: int
+    discount: int
+    net: int
+    tax_rate_bp: int
+
+
+class SaleTax(SQLModel, table=True):
+    __tablename__ = "sale_taxes"
+
+    sale_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("sales.sale_id"), primary_key=True)
+    )
+    rate_bp: int = Field(primary_key=True)
+    net: int
+    tax: int
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+
+    payment_id: str = Field(primary_key=True, max_length=36)
+    sale_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("sales.sale_id"), index=True, nullable=False)
+    )
+    seq: int
+    tender: str
+    amount: int
+    """What this tender paid of the sale (after change)."""
+    tendered: int
+    """What the customer handed over."""
+    change: int
+
+
+class DrawerOpening(SQLModel, table=True):
+    __tablename__ = "drawer_openings"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    reason: str
+    staff_no: str
+    sale_id: str | None = None
+
+
+class Staff(SQLModel, table=True):
+    """Who can sign in. PIN hashes live only here, never in the journal."""
+
+    __tablename__ = "staff"
+
+    staff_no: str = Field(primary_key=True)
+    name: str
+    role: str
+    pin_hash: str
+    failed_pins: int = 0
+    locked_until: str | None = None
+
+
+class Draft(SQLModel, table=True):
+    """A sale in progress ("current") or suspended, kept so a crash loses no cart."""
+
+    __tablename__ = "drafts"
+
+    draft_id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(index=True)
+    staff_no: str
+    created: str
+    updated: str
+    cart: str = Field(sa_column=Column(Text, nullable=False))
+
+
+PROJECTIONS: tuple[Table, ...] = tuple(
+    model.__table__  # type: ignore[attr-defined]
+    for model in (Item, Sale, SaleLine, SaleTax, Payment, DrawerOpening)
+)
+"""Tables rebuilt from the journal by `pos ledger verify`, parents before children."""

@@ -1,0 +1,144 @@
+"""`pos ledger verify`: the chain, then the projections rebuilt from it.
+
+The chain check recomputes every hash from the stored fields, so an edited payload, a
+deleted or reordered row, or a replaced event is found and named by its seq. The
+projection check replays the whole journal through the same projectors the till uses
+into an empty in-memory database and compares every projection table row by row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import zip_longest
+
+from sqlalchemy import Connection, Table, create_engine, select
+from sqlmodel import SQLModel
+
+from pos.ledger.chain import GENESIS_HASH, Event, event_hash
+from pos.ledger.database import Ledger
+from pos.ledger.projections import EVENT_TYPES, project
+from pos.ledger.tables import PROJECTIONS, JournalRow
+
+_JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    seq: int | None
+    """The first journal seq at fault, or None for a projection-only problem."""
+    message: str
+
+    def __str__(self) -> str:
+        where = f"seq {self.seq}" if self.seq is not None else "projections"
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Report:
+    events: int = 0
+    head_hash: str = GENESIS_HASH
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def iter_events(conn: Connection, since: int = 0) -> Iterator[tuple[Event, str | None]]:
+    """Events in seq order with, for each, why its payload is unreadable (or None)."""
+    last = since
+    while True:
+        rows = conn.execute(
+            select(_JOURNAL).where(_JOURNAL.c.seq > last).order_by(_JOURNAL.c.seq).limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            broken: str | None = None
+            try:
+                payload = json.loads(row.payload)
+                if not isinstance(payload, dict):
+                    broken = "payload is not a JSON object"
+                    payload = {}
+            except json.JSONDecodeError as error:
+                broken, payload = f"payload is not JSON ({error.msg})", {}
+            yield (
+                Event(
+                    seq=row.seq,
+                    event_id=row.event_id,
+                    device_id=row.device_id,
+                    type=row.type,
+                    ts=row.ts,
+                    payload=payload,
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                ),
+                broken,
+            )
+        last = rows[-1].seq
+
+
+def verify(ledger: Ledger) -> Report:
+    """Check the chain, then (if it holds) the projections; stop at the first chain fault."""
+    report = Report()
+    rebuilt = create_engine("sqlite://")
+    SQLModel.metadata.create_all(rebuilt, tables=list(PROJECTIONS))
+    with ledger.read() as conn, rebuilt.begin() as scratch:
+        expected_prev = GENESIS_HASH
+        for expected_seq, (event, broken) in enumerate(iter_events(conn), start=1):
+            problem = _chain_problem(event, broken, expected_seq, expected_prev, ledger.device_id)
+            if problem:
+                report.problems.append(Problem(event.seq, problem))
+                return report
+            try:
+                project(scratch, event)
+            except Exception as error:  # any failure to replay is a finding, not a crash
+                report.problems.append(Problem(event.seq, f"cannot be replayed: {error}"))
+                return report
+            expected_prev = event.hash
+            report.events = event.seq
+        report.head_hash = expected_prev
+        for table in PROJECTIONS:
+            mismatch = _compare(table, conn, scratch)
+            if mismatch:
+                report.problems.append(Problem(None, mismatch))
+    rebuilt.dispose()
+    return report
+
+
+def _chain_problem(
+    event: Event, broken: str | None, seq: int, prev: str, device_id: str
+) -> str | None:
+    if event.seq != seq:
+        return f"expected seq {seq} next, found {event.seq}: events are missing"
+    if broken:
+        return broken
+    if event.prev_hash != prev:
+        return "prev_hash is not the previous event's hash (an event was removed or replaced)"
+    if event_hash(event.canonical_fields()) != event.hash:
+        return "hash does not match the event's contents (the event was edited)"
+    if event.device_id != device_id:
+        return f"written by device {event.device_id}, this ledger is {device_id}'s"
+    if event.type not in EVENT_TYPES:
+        return f"unknown event type {event.type!r}"
+    return None
+
+
+def _compare(table: Table, stored: Connection, rebuilt: Connection) -> str | None:
+    key = list(table.primary_key.columns)
+    query = select(table).order_by(*key)
+    pairs = zip_longest(stored.execute(query), rebuilt.execute(query))
+    for mine, replayed in pairs:
+        if mine is None:
+            return f"{table.name}: row {tuple(replayed)} from the journal is missing"
+        if replayed is None:
+            return f"{table.name}: row {tuple(mine)} has no event in the journal"
+        if tuple(mine) != tuple(replayed):
+            return (
+                f"{table.name}: stored row {tuple(mine)} differs from the journal's "
+                f"{tuple(replayed)}"
+            )
+    return None

@@ -1,0 +1,122 @@
+"""`pos simulate`: realistic checkouts through the real use case.
+
+Baskets are drawn from the catalog with a skewed popularity (a few products sell most),
+scanned as a cashier would (barcodes through the scan classifier, weighed produce as
+the scale's weight-embedded label, SKUs typed for items without a barcode), and paid in
+cash, exact or with a note. The same seed gives the same baskets and tenders.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pos.catalog_admin import current_catalog
+from pos.checkout import Added, Checkout, Till
+from pos.config import Settings
+from pos.domain.barcodes import gtin_check_digit
+from pos.domain.catalog import CatalogItem
+from pos.domain.sale import SaleRecord
+from pos.domain.scan import EmbeddedRule
+from pos.ledger.database import Ledger, utc_now
+
+NOTES = (1000, 2000, 5000, 10000)
+OPENING_HOURS = (7, 23)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    sales: int
+    items: int
+    revenue: int
+    cash_tendered: int
+    change_given: int
+
+
+def simulate(
+    ledger: Ledger,
+    settings: Settings,
+    *,
+    sales: int,
+    seed: int,
+    days: int = 1,
+    cashier: str = "101",
+    on_sale: Callable[[SaleRecord], None] = lambda _record: None,
+) -> SimulationResult:
+    rng = random.Random(seed)
+    catalog = current_catalog(ledger)
+    products = sorted(catalog, key=lambda item: item.sku)
+    rng.shuffle(products)
+    popularity = [1 / (rank + 1) ** 0.8 for rank in range(len(products))]
+    weight_rule = next(
+        (rule for rule in settings.scanner.rules().embedded if rule.value == "weight"), None
+    )
+    times = iter(_sale_times(rng, sales, days, ZoneInfo(settings.store.timezone)))
+    checkout = Checkout(
+        ledger,
+        catalog,
+        Till(settings.till.device_id, settings.till.receipt_prefix, cashier),
+        settings.scanner.rules(),
+        new_id=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        clock=lambda: next(times),
+    )
+    items = revenue = tendered_total = change_total = 0
+    for _ in range(sales):
+        for _line in range(min(1 + int(rng.expovariate(0.35)), 25)):
+            item = rng.choices(products, popularity)[0]
+            outcome = checkout.scan(*_scan_for(item, rng, weight_rule))
+            if not isinstance(outcome, Added):
+                raise RuntimeError(f"simulated scan of {item.sku} refused: {outcome.message}")
+        due = checkout.cart.totals().total
+        record = checkout.pay_cash(None if rng.random() < 0.4 else _note_for(due, rng))
+        items += record.item_count
+        revenue += record.total
+        tendered_total += sum(payment.tendered for payment in record.payments)
+        change_total += record.change
+        on_sale(record)
+    return SimulationResult(sales, items, revenue, tendered_total, change_total)
+
+
+def _scan_for(
+    item: CatalogItem, rng: random.Random, weight_rule: EmbeddedRule | None
+) -> tuple[str, int]:
+    """What the cashier scans or types for one product, and how many."""
+    if item.weighed:
+        if weight_rule is None or item.plu is None:
+            raise RuntimeError("weighed items need a PLU and a weight-embedded barcode rule")
+        return weight_label(weight_rule, item.plu, rng.randint(150, 2500)), 1
+    quantity = 1 if rng.random() < 0.8 else rng.randint(2, 4)
+    return (item.barcode or item.sku), quantity
+
+
+def weight_label(rule: EmbeddedRule, plu: str, grams: int) -> str:
+    """The label a scale prints for `grams` of the product with this PLU."""
+    body = rule.prefix + plu.zfill(rule.plu_digits) + str(grams).zfill(rule.value_digits)
+    return body + str(gtin_check_digit(body)) if rule.check_digit else body
+
+
+def _note_for(due: int, rng: random.Random) -> int:
+    """The smallest note that covers the amount, or sometimes the next one up."""
+    covering = [note for note in NOTES if note >= due]
+    if not covering:
+        return -(-due // NOTES[-1]) * NOTES[-1]
+    return covering[min(len(covering) - 1, int(rng.random() < 0.2))]
+
+
+def _sale_times(rng: random.Random, count: int, days: int, zone: ZoneInfo) -> list[datetime]:
+    """Sorted moments in opening hours over the last `days` days, ending before now."""
+    now = utc_now().astimezone(zone)
+    first_day = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0,
+                                                          microsecond=0)  # fmt: skip
+    open_h, close_h = OPENING_HOURS
+    seconds = (close_h - open_h) * 3600
+    moments = []
+    for _ in range(count):
+        day = first_day + timedelta(days=rng.randrange(days))
+        moment = day + timedelta(hours=open_h, seconds=rng.uniform(0, seconds))
+        moments.append(min(moment, now))
+    return sorted(moments)

@@ -1,0 +1,1 @@
+"""The cashier's terminal UI (Textual). Only this package and pos.cli import Textual."""

@@ -1,0 +1,38 @@
+"""The till's Textual application: it receives its services from the composition root."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from pos.catalog_admin import current_catalog
+from pos.checkout import Checkout, Till
+from pos.config import Config
+from pos.ledger.database import Ledger
+from pos.tui.sale_screen import SaleScreen
+
+DEMO_CASHIER = "101"
+
+
+class PosApp(App[None]):
+    """The till. Services come in through the constructor; screens get them as attributes."""
+
+    CSS_PATH = "pos.tcss"
+    TITLE = "pos"
+
+    def __init__(self, config: Config, ledger: Ledger) -> None:
+        super().__init__()
+        self.config = config
+        self.ledger = ledger
+
+    def on_mount(self) -> None:
+        settings = self.config.settings
+        self.theme = settings.ui.theme
+        self.sub_title = f"{settings.store.name} · {settings.till.device_id}"
+        checkout = Checkout(
+            self.ledger,
+            current_catalog(self.ledger),
+            Till(settings.till.device_id, settings.till.receipt_prefix, DEMO_CASHIER),
+            settings.scanner.rules(),
+        )
+        checkout.restore_draft()
+        self.push_screen(SaleScreen(checkout, settings.ui.language))
