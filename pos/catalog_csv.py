@@ -23,7 +23,15 @@ from pos.domain.errors import MoneyError
 from pos.domain.money import format_amount, parse_amount
 
 COLUMNS: tuple[str, ...] = (
-    "barcode", "sku", "name_zh", "name_en", "price", "tax_rate", "category", "weighed", "plu",
+    "barcode",
+    "sku",
+    "name_zh",
+    "name_en",
+    "price",
+    "tax_rate",
+    "category",
+    "weighed",
+    "plu",
 )
 
 _SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
@@ -54,8 +62,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.column is None else (
-            f"line {self.line}, column {self.column}"
+        where = (
+            f"line {self.line}"
+            if self.column is None
+            else (f"line {self.line}, column {self.column}")
         )
         return f"{where}: {self.message}"
 
@@ -168,7 +178,7 @@ def _records(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
         end = reader.line_num
         if start == 1 and cells:
             cells[0] = cells[0].removeprefix(_BOM)
-        # Spreadsheets often leave rows of empty cells ("",,,) below the data.
+        # Spreadsheets often leave rows of empty cells (",,,,,,,,") below the data.
         if any(cell.strip() for cell in cells):
             yield start, cells
 
@@ -201,10 +211,13 @@ class _Rows:
 
     def parse(self, line: int, cells: Sequence[str]) -> CatalogItem | list[RowError]:
         if len(cells) != len(self._positions):
-            return [RowError(
-                line, None,
-                f"has {len(cells)} values but the header has {len(self._positions)} columns",
-            )]
+            return [
+                RowError(
+                    line,
+                    None,
+                    f"has {len(cells)} values but the header has {len(self._positions)} columns",
+                )
+            ]
         values = {column: cells[index].strip() for column, index in self._positions.items()}
         errors: list[RowError] = []
 
@@ -231,27 +244,45 @@ class _Rows:
         plu = field("plu", _plu, None)
 
         if not (values["name_zh"] or values["name_en"]):
-            errors.append(RowError(
-                line, "name_zh", "name_zh and name_en are both empty; give at least one",
-            ))
+            errors.append(
+                RowError(
+                    line,
+                    "name_zh",
+                    "name_zh and name_en are both empty; give at least one",
+                )
+            )
         if weighed and not values["plu"]:
             errors.append(RowError(line, "plu", "a weighed item needs its 5-digit scale PLU"))
         # The GTIN-14 form is how the catalog looks barcodes up, so a UPC-A and the same
         # code zero-padded to EAN-13 are one product.
-        keys = (("sku", sku, sku), ("barcode", barcode and barcode.zfill(14), barcode),
-                ("plu", plu, plu))
+        keys = (
+            ("barcode", barcode and barcode.zfill(14), barcode),
+            ("sku", sku, sku),
+            ("plu", plu, plu),
+        )
         for column, key, value in keys:
             if key:
                 earlier = self._first_line.setdefault((column, key), line)
                 if earlier != line:
-                    errors.append(RowError(
-                        line, column, f"{value!r} is already used on line {earlier}",
-                    ))
+                    errors.append(
+                        RowError(
+                            line,
+                            column,
+                            f"{value!r} is already used on line {earlier}",
+                        )
+                    )
         if errors:
             return errors
         return CatalogItem(
-            sku=sku, barcode=barcode, name_zh=name_zh or name_en, name_en=name_en or name_zh,
-            price=price, tax_rate_bp=tax_rate_bp, category=category, weighed=weighed, plu=plu,
+            sku=sku,
+            barcode=barcode,
+            name_zh=name_zh or name_en,
+            name_en=name_en or name_zh,
+            price=price,
+            tax_rate_bp=tax_rate_bp,
+            category=category,
+            weighed=weighed,
+            plu=plu,
         )
 
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, insert, select, update
 
-from pos.domain.cart import Cart, CartLine
+from pos.domain.cart import Cart, CartLine, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.errors import DomainError
+from pos.domain.sale import SaleRecord, TenderLine, cash_tender, record_sale
 from pos.domain.scan import (
     EmbeddedCode,
     ProductCode,
@@ -33,10 +34,10 @@ from pos.domain.scan import (
     classify,
     parse_entry,
 )
-from pos.domain.sale import SaleRecord, TenderLine, cash_tender, record_sale
 from pos.ledger.chain import format_ts
 from pos.ledger.database import Clock, Ledger
 from pos.ledger.queries import next_receipt_seq
+from pos.ledger.rows import driver
 from pos.ledger.tables import Draft
 
 _DRAFT = Draft.__table__  # type: ignore[attr-defined]
@@ -171,11 +172,12 @@ class Checkout:
 
     def pay_cash(self, tendered: int | None = None) -> SaleRecord:
         """Take cash (None: the exact amount), commit the sale and start a new one."""
-        due = self.cart.totals().total
-        tender = cash_tender(self._new_id(), due, tendered)
-        return self.commit((tender,))
+        totals = self.cart.totals()
+        return self.commit((cash_tender(self._new_id(), totals.total, tendered),), totals)
 
-    def commit(self, payments: tuple[TenderLine, ...]) -> SaleRecord:
+    def commit(
+        self, payments: tuple[TenderLine, ...], totals: CartTotals | None = None
+    ) -> SaleRecord:
         """Journal the sale with its tenders, atomically; raise and change nothing on failure."""
         with self._draft_lock:
             with self.ledger.transaction() as writer:
@@ -188,9 +190,12 @@ class Checkout:
                     cashier=self.till.cashier,
                     shift_id=self.till.shift_id,
                     payments=payments,
+                    totals=totals,
                 )
                 event = writer.append("sale.completed", record.to_payload(), at=self.clock())
-                writer.conn.execute(delete(_DRAFT).where(_DRAFT.c.draft_id == self.draft_id))
+                driver(writer.conn).execute(
+                    "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
+                )
             self.cart = Cart()
             self.draft_id = self._new_id()
         return replace(record, ts=event.ts, device_id=event.device_id)

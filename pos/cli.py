@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config, args.data)
+        config = load_config(getattr(args, "config", None), getattr(args, "data", None))
         command: Command = args.command
         return command(args, config)
     except PosError as error:
@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pos", parents=[common], description="The till. With no command, run it."
     )
-    parser.set_defaults(command=_run_till, config=None, data=None)
+    # Only `command` gets a default here: set_defaults would also change the shared
+    # --config/--data actions every subcommand inherits from `common`.
+    parser.set_defaults(command=_run_till)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(
@@ -219,8 +221,8 @@ def _catalog_import(args: argparse.Namespace, config: Config) -> int:
         ledger.close()
     print(
         f"{changes.added} added, {changes.updated} updated, {changes.repriced} repriced, "
-        f"{changes.unchanged} unchanged" + (f", {len(parsed.errors)} bad rows skipped"
-                                            if parsed.errors else "")  # fmt: skip
+        f"{changes.unchanged} unchanged"
+        + (f", {len(parsed.errors)} bad rows skipped" if parsed.errors else "")  # fmt: skip
     )
     return 0
 

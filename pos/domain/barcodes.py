@@ -9,8 +9,10 @@ def gtin_check_digit(body: str) -> int:
     """
     if not body or not (body.isascii() and body.isdigit()):
         raise ValueError("a GTIN body is one or more ASCII digits")
-    total = sum(int(digit) * (3 if position % 2 == 0 else 1)
-                for position, digit in enumerate(reversed(body)))
+    total = sum(
+        int(digit) * (3 if position % 2 == 0 else 1)
+        for position, digit in enumerate(reversed(body))
+    )
     return (10 - total % 10) % 10
 
 

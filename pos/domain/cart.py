@@ -187,7 +187,7 @@ class Cart:
         if line.measured:
             raise CartError(
                 "Quantity is fixed",
-                f"{_label(line.item)} was weighed or labelled; remove the line and scan "
+                f"{line.item.name('en')} was weighed or labelled; remove the line and scan "
                 "each package instead.",
             )
         _check_quantity(quantity)
@@ -208,9 +208,7 @@ class Cart:
         line = self.line(line_id)
         if unit_price < 0:
             raise CartError("Negative price", "A price cannot be negative.")
-        _check_discount_fits(
-            line.discount, replace(line, price_override=unit_price).gross, "line"
-        )
+        _check_discount_fits(line.discount, replace(line, price_override=unit_price).gross, "line")
         line.price_override = unit_price
 
     def set_cart_discount(self, discount: Discount | None) -> None:
@@ -219,8 +217,8 @@ class Cart:
         A fixed amount must fit the sale as it is now; if lines are removed later
         it is capped at what is left, so the total never goes below zero.
         """
-        after_line_discounts = sum(line.gross - _line_discount(line) for line in self._lines)
-        _check_discount_fits(discount, after_line_discounts, "sale")
+        totals = self.totals()
+        _check_discount_fits(discount, totals.subtotal - totals.line_discounts, "sale")
         self._discount = discount
 
     def clear(self) -> None:
@@ -341,10 +339,6 @@ class Cart:
         return cart
 
 
-def _label(item: CatalogItem) -> str:
-    return item.name("en")
-
-
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= _MAX_QUANTITY:
         raise CartError(
@@ -356,32 +350,29 @@ def _check_quantity(quantity: int) -> None:
 def _check_new_line(
     item: CatalogItem, quantity: int, weight_g: int | None, embedded_price: int | None
 ) -> None:
+    if weight_g is None and embedded_price is None:
+        if item.weighed:
+            raise CartError(
+                "Sold by weight",
+                f"{item.name('en')} is sold by weight; weigh it or scan its scale label.",
+            )
+        _check_quantity(quantity)
+        return
     if weight_g is not None and embedded_price is not None:
         raise CartError(
             "Weight or label price",
             "A line is priced by its weight or by its label price, not both.",
         )
-    if weight_g is not None:
-        if not item.weighed:
-            raise CartError("Not sold by weight", f"{_label(item)} is not sold by weight.")
-        if weight_g <= 0:
-            raise CartError("No weight", f"The weight must be more than 0 g, not {weight_g} g.")
-    elif embedded_price is not None:
-        if embedded_price < 0:
-            raise CartError("Negative price", "A label price cannot be negative.")
-    elif item.weighed:
+    if quantity != 1:
         raise CartError(
-            "Sold by weight",
-            f"{_label(item)} is sold by weight; weigh it or scan its scale label.",
+            "One package per line", "A weighed or labelled item is added one package at a time."
         )
-    if weight_g is not None or embedded_price is not None:
-        if quantity != 1:
-            raise CartError(
-                "One package per line",
-                "A weighed or labelled item is added one package at a time.",
-            )
-    else:
-        _check_quantity(quantity)
+    if weight_g is not None and not item.weighed:
+        raise CartError("Not sold by weight", f"{item.name('en')} is not sold by weight.")
+    if weight_g is not None and weight_g <= 0:
+        raise CartError("No weight", f"The weight must be more than 0 g, not {weight_g} g.")
+    if embedded_price is not None and embedded_price < 0:
+        raise CartError("Negative price", "A label price cannot be negative.")
 
 
 def _line_discount(line: CartLine) -> int:

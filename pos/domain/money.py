@@ -87,9 +87,7 @@ def parse_amount(text: str) -> int:
         )
     whole, fraction = match["int"], match["frac"] or ""
     if len(fraction) > 2:
-        raise MoneyError(
-            "Too many decimals", "An amount has at most 2 decimal places (fen)."
-        )
+        raise MoneyError("Too many decimals", "An amount has at most 2 decimal places (fen).")
     if len(whole) > _MAX_INTEGER_DIGITS:
         raise MoneyError(
             "Amount too large",

@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from pos.domain.cart import Cart
+from pos.domain.cart import Cart, CartTotals
 from pos.domain.errors import DomainError
 from pos.domain.money import format_amount
 
@@ -85,10 +85,13 @@ class SaleRecord:
         return sum(tax.tax for tax in self.taxes)
 
     def to_payload(self) -> dict[str, Any]:
-        payload = asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies, which costs more than
+        # the rest of a sale's commit.
+        payload = _fields(self)
         del payload["ts"], payload["device_id"]
-        for key in ("lines", "taxes", "payments"):
-            payload[key] = list(payload[key])  # asdict keeps tuples; JSON has arrays
+        payload["lines"] = [_fields(line) for line in self.lines]
+        payload["taxes"] = [_fields(tax) for tax in self.taxes]
+        payload["payments"] = [_fields(payment) for payment in self.payments]
         return payload
 
     @classmethod
@@ -104,6 +107,10 @@ class SaleRecord:
                 "device_id": device_id,
             }
         )
+
+
+def _fields(record: object) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 def cash_tender(payment_id: str, due: int, tendered: int | None) -> TenderLine:
@@ -128,13 +135,15 @@ def record_sale(
     cashier: str,
     shift_id: str | None,
     payments: tuple[TenderLine, ...],
+    totals: CartTotals | None = None,
 ) -> SaleRecord:
-    """Freeze the cart into the record that will be journaled; tenders must cover it."""
-    totals = cart.totals()
+    """Freeze the cart into the record that will be journaled; tenders must cover it.
+
+    `totals` saves recomputing them when the caller has them for this very cart.
+    """
+    totals = totals or cart.totals()
     if sum(payment.amount for payment in payments) != totals.total:
-        raise TenderError(
-            "Tenders do not match", "The tenders do not add up to the amount due."
-        )
+        raise TenderError("Tenders do not match", "The tenders do not add up to the amount due.")
     amounts = {amounts.line_id: amounts for amounts in totals.lines}
     lines = []
     for line_no, line in enumerate(cart.lines, start=1):

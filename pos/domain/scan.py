@@ -221,7 +221,7 @@ def _wallet(code: str) -> WalletCode | None:
 
 
 def _receipt(text: str, code: str, prefix: str) -> ReceiptCode | Rejected:
-    receipt_no = code[len(prefix):]
+    receipt_no = code[len(prefix) :]
     if _RECEIPT_NUMBER.fullmatch(receipt_no):
         return ReceiptCode(code, receipt_no)
     return Rejected(

@@ -16,11 +16,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 GENESIS_HASH = "0" * 64
-
-JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,30 +56,41 @@ def canonical_json(value: Mapping[str, Any]) -> str:
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+    """The hash of an event given as its canonical fields (the reference definition)."""
+    return sha256_hex(canonical_json(fields))
 
 
-def check_payload(value: object, path: str = "payload") -> None:
-    """Refuse anything that would not survive a JSON round trip exactly.
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """The payload's canonical JSON; refuses floats and anything JSON cannot hold.
 
     Floats are refused outright: money is integer fen, and a float's JSON text is not
     stable across languages, which would break other tools' hash checks.
     """
-    if value is None or isinstance(value, (bool, int, str)):
-        return
-    if isinstance(value, float):
-        raise TypeError(f"{path} is a float; amounts are integer minor units")
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            check_payload(item, f"{path}[{index}]")
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{path} has a non-string key {key!r}")
-            check_payload(item, f"{path}.{key}")
-        return
-    raise TypeError(f"{path} is a {type(value).__name__}, not a JSON value")
+    text = canonical_json(payload)  # TypeError for sets, objects, bytes ...
+    json.loads(text, parse_float=_refuse_float)
+    return text
+
+
+def _refuse_float(text: str) -> None:
+    raise TypeError(f"payload holds the float {text}; amounts are integer minor units")
+
+
+def canonical_text(fields: Mapping[str, Any], payload_text: str) -> str:
+    """The canonical form of an event whose payload is already canonical JSON.
+
+    Written out field by field (keys in sorted order) so the payload is serialised
+    once per event; tests check it equals canonical_json() of the whole event.
+    """
+    quote = encode_basestring
+    return (
+        f'{{"device_id":{quote(fields["device_id"])},"event_id":{quote(fields["event_id"])},'
+        f'"payload":{payload_text},"prev_hash":{quote(fields["prev_hash"])},'
+        f'"seq":{int(fields["seq"])},"ts":{quote(fields["ts"])},"type":{quote(fields["type"])}}}'
+    )
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def format_ts(moment: datetime) -> str:

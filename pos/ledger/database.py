@@ -26,13 +26,14 @@ from pos.errors import LedgerError
 from pos.ledger.chain import (
     GENESIS_HASH,
     Event,
-    canonical_json,
-    check_payload,
-    event_hash,
+    canonical_text,
     format_ts,
+    payload_json,
+    sha256_hex,
 )
 from pos.ledger.migrate import migrate
 from pos.ledger.projections import project
+from pos.ledger.rows import driver, insert_rows
 from pos.ledger.tables import JournalRow, Meta
 
 BUSY_TIMEOUT_MS = 5000
@@ -44,6 +45,7 @@ PRAGMAS = (
 )
 _JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
 _META = Meta.__table__  # type: ignore[attr-defined]
+_HEAD_SQL = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
 
 Clock = Callable[[], datetime]
 
@@ -116,28 +118,23 @@ class Writer:
         self.conn = conn
         self._device_id = device_id
         self._clock = clock
-        row = conn.execute(
-            select(_JOURNAL.c.seq, _JOURNAL.c.hash).order_by(_JOURNAL.c.seq.desc()).limit(1)
-        ).first()
+        row = driver(conn).execute(_HEAD_SQL).fetchone()
         self._seq, self._hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
         self.events: list[Event] = []
 
     def append(self, type_: str, payload: dict[str, Any], *, at: datetime | None = None) -> Event:
-        check_payload(payload)
+        text = payload_json(payload)
         fields: dict[str, Any] = {
             "seq": self._seq + 1,
             "event_id": str(uuid.uuid4()),
             "device_id": self._device_id,
             "type": type_,
             "ts": format_ts(at or self._clock()),
-            "payload": payload,
             "prev_hash": self._hash,
         }
-        new = Event(**fields, hash=event_hash(fields))
-        self.conn.execute(
-            insert(_JOURNAL),
-            {**fields, "payload": canonical_json(payload), "hash": new.hash},
-        )
+        digest = sha256_hex(canonical_text(fields, text))
+        insert_rows(self.conn, _JOURNAL, [{**fields, "payload": text, "hash": digest}])
+        new = Event(**fields, payload=payload, hash=digest)
         project(self.conn, new)
         self._seq, self._hash = new.seq, new.hash
         self.events.append(new)
@@ -154,6 +151,9 @@ class Ledger:
         self._write_lock = threading.RLock()
         self._writer = sqlite_engine(path, immediate=True, single=True)
         self._reader = sqlite_engine(path, immediate=False)
+        # Kept open for the ledger's life: checking a connection out of the pool for
+        # every sale costs more than the sale's SQL.
+        self._write_conn: Connection | None = None
 
     @classmethod
     def open(cls, path: Path, device_id: str, clock: Clock = utc_now) -> Ledger:
@@ -190,10 +190,16 @@ class Ledger:
         """BEGIN IMMEDIATE ... COMMIT; any failure rolls back and raises LedgerError."""
         with self._write_lock:
             try:
-                with self._writer.begin() as conn:
+                conn = self._writer_connection()
+                with conn.begin():
                     yield Writer(conn, self.device_id, self.clock)
             except exc.DBAPIError as error:
                 raise translate(error, self.path) from None
+
+    def _writer_connection(self) -> Connection:
+        if self._write_conn is None or self._write_conn.closed or self._write_conn.invalidated:
+            self._write_conn = self._writer.connect()
+        return self._write_conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -214,10 +220,14 @@ class Ledger:
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the file at an idle moment (avoids WAL growth)."""
-        with self._write_lock, self._writer.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._write_lock:
+            driver(self._writer_connection()).execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
+        with self._write_lock:
+            if self._write_conn is not None:
+                self._write_conn.close()
+                self._write_conn = None
         self._writer.dispose()
         self._reader.dispose()
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, update
 
 from pos.ledger.chain import Event
+from pos.ledger.rows import insert_rows
 from pos.ledger.tables import DrawerOpening, Item, Payment, Sale, SaleLine, SaleTax
 
 EVENT_TYPES: dict[str, str] = {
@@ -44,9 +45,10 @@ ITEM_FIELDS = (
 def _sale_completed(conn: Connection, event: Event) -> None:
     sale: dict[str, Any] = event.payload
     sale_id = sale["sale_id"]
-    conn.execute(
-        insert(_SALE),
-        {
+    insert_rows(
+        conn,
+        _SALE,
+        [{
             "sale_id": sale_id,
             "seq": event.seq,
             "receipt_seq": sale["receipt_seq"],
@@ -61,13 +63,14 @@ def _sale_completed(conn: Connection, event: Event) -> None:
             "total": sale["total"],
             "tax_total": sum(tax["tax"] for tax in sale["taxes"]),
             "change": sale["change"],
-        },
-    )
-    conn.execute(insert(_LINE), [{"sale_id": sale_id, **line} for line in sale["lines"]])
-    conn.execute(insert(_TAX), [{"sale_id": sale_id, **tax} for tax in sale["taxes"]])
-    conn.execute(
-        insert(_PAYMENT),
-        [{"sale_id": sale_id, "seq": event.seq, **payment} for payment in sale["payments"]],
+        }],
+    )  # fmt: skip
+    insert_rows(conn, _LINE, ({"sale_id": sale_id, **line} for line in sale["lines"]))
+    insert_rows(conn, _TAX, ({"sale_id": sale_id, **tax} for tax in sale["taxes"]))
+    insert_rows(
+        conn,
+        _PAYMENT,
+        ({"sale_id": sale_id, "seq": event.seq, **payment} for payment in sale["payments"]),
     )
 
 
@@ -79,9 +82,7 @@ def _item_added(conn: Connection, event: Event) -> None:
 def _item_updated(conn: Connection, event: Event) -> None:
     item = event.payload["item"]
     values = {name: item[name] for name in ITEM_FIELDS if name not in ("sku", "price")}
-    conn.execute(
-        update(_ITEM).where(_ITEM.c.sku == item["sku"]).values(**values, seq=event.seq)
-    )
+    conn.execute(update(_ITEM).where(_ITEM.c.sku == item["sku"]).values(**values, seq=event.seq))
 
 
 def _price_changed(conn: Connection, event: Event) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.sale import SaleRecord
 from pos.ledger.projections import ITEM_FIELDS
+from pos.ledger.rows import driver
 from pos.ledger.tables import Item, JournalRow, Sale
 
 _ITEM = Item.__table__  # type: ignore[attr-defined]
@@ -26,7 +27,9 @@ def load_catalog(conn: Connection) -> Catalog:
 
 
 def next_receipt_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(_SALE.c.receipt_seq), 0))).scalar_one()) + 1
+    # On every sale's commit path: plain SQL through the driver (see rows.py).
+    (last,) = driver(conn).execute("SELECT coalesce(max(receipt_seq), 0) FROM sales").fetchone()
+    return int(last) + 1
 
 
 def sale_by_receipt(conn: Connection, receipt_no: str) -> SaleRecord | None:

@@ -114,9 +114,7 @@ class SaleScreen(Screen[None]):
         totals = self.checkout.cart.totals()
         amounts = {line.line_id: line for line in totals.lines}
         for line in self.checkout.cart.lines:
-            quantity = (
-                f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
-            )
+            quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
             table.add_row(
                 Text(line.item.name(self.lang)), Text(quantity, justify="right"),
                 Text(format_amount(line.unit_price), justify="right"),

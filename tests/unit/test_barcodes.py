@@ -39,7 +39,9 @@ def test_appending_the_check_digit_makes_a_valid_code(body: str) -> None:
     assert has_valid_check_digit(body + str(gtin_check_digit(body)))
 
 
-@pytest.mark.parametrize("code", ["", "7", "69012345678a2", "６９０１２３４５６７８９２", " 96385074"])
+@pytest.mark.parametrize(
+    "code", ["", "7", "69012345678a2", "６９０１２３４５６７８９２", " 96385074"]
+)
 def test_non_codes_are_not_valid(code: str) -> None:
     assert not has_valid_check_digit(code)
 

@@ -47,7 +47,7 @@ def test_invalid_items_are_refused_with_the_problem_named(
     changes: dict[str, object], problem: str
 ) -> None:
     with pytest.raises(DomainError, match=problem) as caught:
-        item(**changes)
+        item(**changes)  # type: ignore[arg-type]
     assert caught.value.title == "Invalid catalog item"
 
 
@@ -123,9 +123,7 @@ def test_a_scale_plu_is_found_with_the_zero_padding_of_the_barcode_field(
         ([item("1", plu="7"), item("2", plu="007")], "Duplicate PLU", "007"),
     ],
 )
-def test_duplicates_are_refused_and_named(
-    items: list[CatalogItem], title: str, named: str
-) -> None:
+def test_duplicates_are_refused_and_named(items: list[CatalogItem], title: str, named: str) -> None:
     with pytest.raises(DomainError) as caught:
         Catalog(items)
     assert caught.value.title == title

@@ -1,16 +1,18 @@
 """The catalog CSV format: the shipped demo catalog, round trips, and every reported mistake."""
 
 import io
+import operator
 import re
+import string
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pos import catalog_csv
 from pos.catalog_csv import (
     COLUMNS,
     CatalogFile,
@@ -36,8 +38,15 @@ GOOD_ROW = {
     "weighed": "0",
     "plu": "",
 }
-COKE = CatalogItem(sku="1001", barcode=None, name_zh="可口可乐 330ml", name_en="Coca-Cola 330ml",
-                   price=300, tax_rate_bp=1300, category="饮料")
+COKE = CatalogItem(
+    sku="1001",
+    barcode=None,
+    name_zh="可口可乐 330ml",
+    name_en="Coca-Cola 330ml",
+    price=300,
+    tax_rate_bp=1300,
+    category="饮料",
+)
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -56,7 +65,7 @@ def written(items: list[CatalogItem]) -> str:
     return stream.getvalue()
 
 
-def item(**changes: object) -> CatalogItem:
+def item(**changes: Any) -> CatalogItem:
     return replace(COKE, **changes)
 
 
@@ -93,7 +102,8 @@ def test_the_demo_catalog_is_a_whole_store() -> None:
 def test_every_demo_item_has_a_chinese_and_an_english_name() -> None:
     for item in load_demo_catalog():
         assert HAN.search(item.name_zh), item
-        assert item.name_en.isascii() and re.search("[A-Za-z]", item.name_en), item
+        assert item.name_en.isascii(), item
+        assert re.search("[A-Za-z]", item.name_en), item
 
 
 def test_demo_barcodes_are_valid_and_of_every_symbology() -> None:
@@ -114,11 +124,9 @@ def test_demo_skus_barcodes_and_plus_are_unique() -> None:
     assert len(Catalog(items)) == len(items)
 
 
-def test_a_broken_demo_catalog_is_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_broken_demo_catalog_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "catalog.csv").write_text(f"{HEADER}\n{row(price='free')}\n", encoding="utf-8")
-    monkeypatch.setattr(catalog_csv.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
 
     with pytest.raises(RuntimeError, match="line 2, column price"):
         load_demo_catalog()
@@ -126,25 +134,39 @@ def test_a_broken_demo_catalog_is_refused(
 
 # Writing and reading back
 
-names = st.text(
-    st.one_of(
-        st.characters(categories=("L", "N", "P", "S", "Zs")),
-        st.sampled_from('农夫山泉牛奶啤酒面包,"\n '),
-    ),
-    min_size=1,
-    max_size=30,
-).map(str.strip).filter(bool)
-barcodes = st.sampled_from((7, 11, 12)).flatmap(
-    lambda length: st.text("0123456789", min_size=length, max_size=length)
-).map(lambda body: body + str(gtin_check_digit(body)))
+names = (
+    st.text(
+        st.one_of(
+            st.characters(categories=("L", "N", "P", "S", "Zs")),
+            st.sampled_from("农夫山泉牛奶啤酒面包 "),
+            # What CSV has to quote, given its own branch so that most catalogs contain some.
+            st.sampled_from(',"\n'),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+barcodes = (
+    st.sampled_from((7, 11, 12))
+    .flatmap(lambda length: st.text("0123456789", min_size=length, max_size=length))
+    .map(lambda body: body + str(gtin_check_digit(body)))
+)
 plus = st.text("0123456789", min_size=5, max_size=5)
+# Spelled out rather than st.from_regex, whose first use on a fresh checkout takes seconds.
+skus = st.builds(
+    operator.add,
+    st.sampled_from(string.ascii_letters + string.digits),
+    st.text(string.ascii_letters + string.digits + "_.-", max_size=31),
+)
 
 
 @st.composite
 def catalog_items(draw: st.DrawFn) -> CatalogItem:
     weighed = draw(st.booleans())
     return CatalogItem(
-        sku=draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", fullmatch=True)),
+        sku=draw(skus),
         barcode=draw(st.none() | barcodes),
         name_zh=draw(names),
         name_en=draw(names),
@@ -180,8 +202,16 @@ def test_what_is_written_reads_back_as_the_same_items(items: list[CatalogItem]) 
 def test_the_written_format_is_yuan_and_percent_under_a_header() -> None:
     items = [
         item(barcode="6921168509256", name_zh='水, "好"\n喝', tax_rate_bp=650),
-        item(sku="P00001", name_zh="香蕉", name_en="Bananas", price=790, tax_rate_bp=900,
-             category="生鲜", weighed=True, plu="10001"),
+        item(
+            sku="P00001",
+            name_zh="香蕉",
+            name_en="Bananas",
+            price=790,
+            tax_rate_bp=900,
+            category="生鲜",
+            weighed=True,
+            plu="10001",
+        ),
     ]
 
     assert written(items) == (
@@ -225,18 +255,42 @@ def test_a_row_is_read_into_an_item() -> None:
 
     assert catalog.errors == ()
     assert catalog.items == (
-        CatalogItem(sku="1001", barcode="6921168509256", name_zh="农夫山泉饮用天然水 550ml",
-                    name_en="Nongfu Spring Water 550ml", price=200, tax_rate_bp=1300,
-                    category="饮料"),
-        CatalogItem(sku="P00001", barcode=None, name_zh="香蕉", name_en="Bananas", price=790,
-                    tax_rate_bp=900, category="生鲜", weighed=True, plu="10001"),
+        CatalogItem(
+            sku="1001",
+            barcode="6921168509256",
+            name_zh="农夫山泉饮用天然水 550ml",
+            name_en="Nongfu Spring Water 550ml",
+            price=200,
+            tax_rate_bp=1300,
+            category="饮料",
+        ),
+        CatalogItem(
+            sku="P00001",
+            barcode=None,
+            name_zh="香蕉",
+            name_en="Bananas",
+            price=790,
+            tax_rate_bp=900,
+            category="生鲜",
+            weighed=True,
+            plu="10001",
+        ),
     )
 
 
 @pytest.mark.parametrize(
     ("text", "basis_points"),
-    [("13", 1300), ("9", 900), ("0", 0), ("6.5", 650), ("6.50", 650), ("0.01", 1),
-     ("100", 10_000), ("13%", 1300), ("5.25", 525)],
+    [
+        ("13", 1300),
+        ("9", 900),
+        ("0", 0),
+        ("6.5", 650),
+        ("6.50", 650),
+        ("0.01", 1),
+        ("100", 10_000),
+        ("13%", 1300),
+        ("5.25", 525),
+    ],
 )
 def test_tax_rates_are_percentages_read_exactly(text: str, basis_points: int) -> None:
     [parsed] = read(f"{HEADER}\n{row(tax_rate=text)}\n").items
@@ -246,8 +300,16 @@ def test_tax_rates_are_percentages_read_exactly(text: str, basis_points: int) ->
 
 @pytest.mark.parametrize(
     ("text", "weighed"),
-    [("1", True), ("true", True), ("Yes", True), ("TRUE", True),
-     ("0", False), ("false", False), ("no", False), ("", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("TRUE", True),
+        ("0", False),
+        ("false", False),
+        ("no", False),
+        ("", False),
+    ],
 )
 def test_weighed_takes_the_usual_spellings_of_yes_and_no(text: str, weighed: bool) -> None:
     [parsed] = read(f"{HEADER}\n{row(weighed=text, plu='10001')}\n").items
@@ -271,8 +333,9 @@ def test_spaces_around_values_are_ignored() -> None:
 
 
 def test_upc_a_barcodes_and_ean_8_barcodes_are_read() -> None:
-    catalog = read(f"{HEADER}\n{row(barcode='034000002405')}\n"
-                   f"{row(sku='2002', barcode='69012563')}\n")
+    catalog = read(
+        f"{HEADER}\n{row(barcode='034000002405')}\n{row(sku='2002', barcode='69012563')}\n"
+    )
 
     assert [item.barcode for item in catalog.items] == ["034000002405", "69012563"]
 
@@ -283,8 +346,11 @@ def test_upc_a_barcodes_and_ean_8_barcodes_are_read() -> None:
 @pytest.mark.parametrize(
     ("changes", "column", "message"),
     [
-        ({"barcode": "6901234567891"}, "barcode",
-         "'6901234567891' has check digit 1, but it should be 2"),
+        (
+            {"barcode": "6901234567891"},
+            "barcode",
+            "'6901234567891' has check digit 1, but it should be 2",
+        ),
         ({"barcode": "690123456789"}, "barcode", "has check digit 9, but it should be 7"),
         ({"barcode": "6901234"}, "barcode", "'6901234' is not a barcode (8, 12 or 13 digits"),
         ({"barcode": "69O1234567892"}, "barcode", "is not a barcode"),
@@ -327,9 +393,7 @@ def test_a_bad_row_is_reported_where_it_is_and_the_good_rows_still_read(
 def test_a_row_with_the_wrong_number_of_values_is_reported_as_a_whole() -> None:
     catalog = read(f"{HEADER}\n{WATER}\n{row()},extra\n{BANANAS}\n")
 
-    assert catalog.errors == (
-        RowError(3, None, "has 10 values but the header has 9 columns"),
-    )
+    assert catalog.errors == (RowError(3, None, "has 10 values but the header has 9 columns"),)
     assert len(catalog.items) == 2
 
 
@@ -351,16 +415,16 @@ def test_a_upc_a_and_its_zero_padded_ean_13_are_the_same_barcode() -> None:
         f"{HEADER}\n{row(barcode='034000002405')}\n{row(sku='2002', barcode='0034000002405')}\n"
     )
 
-    assert catalog.errors == (
-        RowError(3, "barcode", "'0034000002405' is already used on line 2"),
-    )
+    assert catalog.errors == (RowError(3, "barcode", "'0034000002405' is already used on line 2"),)
 
 
 def test_a_duplicate_is_reported_even_when_the_earlier_row_was_rejected() -> None:
     catalog = read(f"{HEADER}\n{row(price='x')}\n{row()}\n")
 
     assert [(error.line, error.column) for error in catalog.errors] == [
-        (2, "price"), (3, "barcode"), (3, "sku"),
+        (2, "price"),
+        (3, "barcode"),
+        (3, "sku"),
     ]
 
 
@@ -370,10 +434,11 @@ def test_line_numbers_count_physical_lines_including_blank_and_multi_line_rows()
 
     catalog = read(text)
 
-    assert catalog.errors == (
-        RowError(9, "price", "'x' is not an amount in yuan (like 4.50)"),
-    )
-    assert [item.name_en for item in catalog.items] == ["Nongfu Spring Water 550ml", "Milk\nfor\nkids"]
+    assert catalog.errors == (RowError(9, "price", "'x' is not an amount in yuan (like 4.50)"),)
+    assert [item.name_en for item in catalog.items] == [
+        "Nongfu Spring Water 550ml",
+        "Milk\nfor\nkids",
+    ]
 
 
 def test_windows_line_endings_are_read() -> None:

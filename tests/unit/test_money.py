@@ -67,7 +67,9 @@ def test_divide_is_symmetric_around_zero(
         (0, 7, Rounding.UP, 0),
     ],
 )
-def test_divide_examples(numerator: int, denominator: int, rounding: Rounding, expected: int) -> None:
+def test_divide_examples(
+    numerator: int, denominator: int, rounding: Rounding, expected: int
+) -> None:
     assert divide(numerator, denominator, rounding) == expected
 
 
@@ -79,7 +81,14 @@ def test_divide_refuses_non_positive_denominator(denominator: int) -> None:
 
 @pytest.mark.parametrize(
     ("fen", "text"),
-    [(1234, "12.34"), (-5, "-0.05"), (123400, "1234.00"), (0, "0.00"), (7, "0.07"), (-100, "-1.00")],
+    [
+        (1234, "12.34"),
+        (-5, "-0.05"),
+        (123400, "1234.00"),
+        (0, "0.00"),
+        (7, "0.07"),
+        (-100, "-1.00"),
+    ],
 )
 def test_format_amount(fen: int, text: str) -> None:
     assert format_amount(fen) == text
