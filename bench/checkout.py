@@ -58,12 +58,8 @@ def baseline_latencies(folder: Path, ledger_file: Path) -> list[float]:
     children = {
         table: _rows_by_sale(source, table) for table in ("sale_lines", "sale_taxes", "payments")
     }
-    journal = dict(
-        (row[0], row)
-        for row in source.execute(
-            "SELECT * FROM journal WHERE type = 'sale.completed'"
-        )  # fmt: skip
-    )
+    journal_sql = "SELECT * FROM journal WHERE type = 'sale.completed'"
+    journal = {row[0]: row for row in source.execute(journal_sql)}
     source.close()
 
     conn = sqlite3.connect(folder / "bare.db", isolation_level=None)

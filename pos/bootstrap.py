@@ -9,7 +9,7 @@ from pos.catalog_csv import load_demo_catalog
 from pos.config import Config
 from pos.domain.staff import Role
 from pos.ledger.database import Clock, Ledger, read_meta, utc_now
-from pos.ledger.tables import Meta, Staff
+from pos.ledger.tables import META, STAFF
 from pos.staff import add_staff
 
 DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
@@ -41,15 +41,13 @@ def open_ledger(config: Config, clock: Clock = utc_now) -> Ledger:
 def seed_demo(ledger: Ledger) -> None:
     """Add the demo staff and catalog once; each step is idempotent, so a crash midway
     is finished on the next start, and later changes to the demo data are kept."""
-    meta = Meta.__table__  # type: ignore[attr-defined]
-    staff = Staff.__table__  # type: ignore[attr-defined]
     with ledger.read() as conn:
         if read_meta(conn, _DEMO_SEEDED):
             return
-        existing = set(conn.execute(select(staff.c.staff_no)).scalars())
+        existing = set(conn.execute(select(STAFF.c.staff_no)).scalars())
     for staff_no, name, role, pin in DEMO_STAFF:
         if staff_no not in existing:
             add_staff(ledger, staff_no, name, role, pin)
     apply_catalog(ledger, load_demo_catalog())
     with ledger.transaction() as writer:
-        writer.conn.execute(insert(meta), {"key": _DEMO_SEEDED, "value": "1"})
+        writer.conn.execute(insert(META), {"key": _DEMO_SEEDED, "value": "1"})

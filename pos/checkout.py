@@ -38,9 +38,9 @@ from pos.ledger.chain import format_ts
 from pos.ledger.database import Clock, Ledger
 from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
-from pos.ledger.tables import Draft
+from pos.ledger.tables import DRAFTS
 
-_DRAFT = Draft.__table__  # type: ignore[attr-defined]
+DEFAULT_RULES = ScanRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,8 @@ class Checkout:
         ledger: Ledger,
         catalog: Catalog,
         till: Till,
-        rules: ScanRules = ScanRules(),
+        rules: ScanRules = DEFAULT_RULES,
+        *,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Clock | None = None,
     ) -> None:
@@ -206,18 +207,18 @@ class Checkout:
         """Keep the cart so a crash or restart brings it back (an empty cart clears it)."""
         with self._draft_lock, self.ledger.transaction() as writer:
             if self.cart.is_empty:
-                writer.conn.execute(delete(_DRAFT).where(_DRAFT.c.draft_id == self.draft_id))
+                writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
                 return
             now = format_ts(self.ledger.clock())
             cart = json.dumps(self.cart.to_dict(), ensure_ascii=False)
             changed = writer.conn.execute(
-                update(_DRAFT)
-                .where(_DRAFT.c.draft_id == self.draft_id)
+                update(DRAFTS)
+                .where(DRAFTS.c.draft_id == self.draft_id)
                 .values(cart=cart, updated=now)
             ).rowcount
             if not changed:
                 writer.conn.execute(
-                    insert(_DRAFT),
+                    insert(DRAFTS),
                     {
                         "draft_id": self.draft_id,
                         "kind": "current",
@@ -232,9 +233,9 @@ class Checkout:
         """Bring back this cashier's unfinished sale, if there is one."""
         with self.ledger.read() as conn:
             row = conn.execute(
-                select(_DRAFT.c.draft_id, _DRAFT.c.cart)
-                .where(_DRAFT.c.kind == "current", _DRAFT.c.staff_no == self.till.cashier)
-                .order_by(_DRAFT.c.updated.desc())
+                select(DRAFTS.c.draft_id, DRAFTS.c.cart)
+                .where(DRAFTS.c.kind == "current", DRAFTS.c.staff_no == self.till.cashier)
+                .order_by(DRAFTS.c.updated.desc())
                 .limit(1)
             ).first()
         if row is None:

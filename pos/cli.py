@@ -133,11 +133,10 @@ def _run_till(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ledger_verify(args: argparse.Namespace, config: Config) -> int:
-    from pos.ledger.database import Ledger
     from pos.ledger.verify import verify
 
     _require_ledger(config)
-    ledger = Ledger.open(config.ledger_path, config.settings.till.device_id)
+    ledger = _open_for_reading(config)
     try:
         report = verify(ledger)
     finally:
@@ -152,10 +151,9 @@ def _ledger_verify(args: argparse.Namespace, config: Config) -> int:
 
 def _ledger_export(args: argparse.Namespace, config: Config) -> int:
     from pos.ledger.archive import export_jsonl
-    from pos.ledger.database import Ledger
 
     _require_ledger(config)
-    ledger = Ledger.open(config.ledger_path, config.settings.till.device_id)
+    ledger = _open_for_reading(config)
     try:
         if args.out is None:
             export_jsonl(ledger, sys.stdout, args.since)
@@ -219,10 +217,10 @@ def _catalog_import(args: argparse.Namespace, config: Config) -> int:
         changes = apply_catalog(ledger, parsed.items)
     finally:
         ledger.close()
+    skipped = f", {len(parsed.errors)} bad rows skipped" if parsed.errors else ""
     print(
         f"{changes.added} added, {changes.updated} updated, {changes.repriced} repriced, "
-        f"{changes.unchanged} unchanged"
-        + (f", {len(parsed.errors)} bad rows skipped" if parsed.errors else "")  # fmt: skip
+        f"{changes.unchanged} unchanged{skipped}"
     )
     return 0
 
@@ -312,6 +310,17 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
     return 0 if report.ok else 1
+
+
+def _open_for_reading(config: Config) -> Ledger:
+    """The ledger for verify and export: also where its file system went read-only (a
+    failing disk often does), so the journal can still be checked and copied out."""
+    from pos.ledger.database import Ledger, on_read_only_fs
+
+    path, device_id = config.ledger_path, config.settings.till.device_id
+    if on_read_only_fs(path):
+        return Ledger.open_read_only(path, device_id)
+    return Ledger.open(path, device_id)
 
 
 def _require_ledger(config: Config) -> None:

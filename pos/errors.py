@@ -1,4 +1,4 @@
-"""Errors that reach a person: each has a short title and a message that says what to do.
+"""The errors adapters raise, all `PosError`s with a title and a message for a person.
 
 Adapters raise these; the TUI and the CLI turn them into notices or exit messages in
 one place each, so no layer formats its own error dialogs.
@@ -6,17 +6,9 @@ one place each, so no layer formats its own error dialogs.
 
 from __future__ import annotations
 
+from pos.domain.errors import PosError
 
-class PosError(Exception):
-    """An error meant for a cashier, manager or technician to read."""
-
-    def __init__(self, title: str, message: str) -> None:
-        super().__init__(message)
-        self.title = title
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.title}: {self.message}"
+__all__ = ["ConfigError", "LedgerError", "PosError"]
 
 
 class ConfigError(PosError):
@@ -25,7 +17,3 @@ class ConfigError(PosError):
 
 class LedgerError(PosError):
     """The ledger could not be read or written; nothing was half-written."""
-
-
-class LedgerTampered(LedgerError):
-    """The journal or its projections do not verify."""

@@ -70,7 +70,7 @@ def simulate(
             item = rng.choices(products, popularity)[0]
             outcome = checkout.scan(*_scan_for(item, rng, weight_rule))
             if not isinstance(outcome, Added):
-                raise RuntimeError(f"simulated scan of {item.sku} refused: {outcome.message}")
+                raise RuntimeError(f"simulated scan of {item.sku} refused: {outcome}")
         due = checkout.cart.totals().total
         record = checkout.pay_cash(None if rng.random() < 0.4 else _note_for(due, rng))
         items += record.item_count

@@ -15,9 +15,7 @@ from pos.domain.staff import Role, hash_pin, validate_pin, verify_pin
 from pos.errors import PosError
 from pos.ledger.chain import format_ts, parse_ts
 from pos.ledger.database import Ledger
-from pos.ledger.tables import Staff
-
-_STAFF = Staff.__table__  # type: ignore[attr-defined]
+from pos.ledger.tables import STAFF
 
 
 class SignInRefused(PosError):
@@ -35,12 +33,12 @@ def add_staff(ledger: Ledger, staff_no: str, name: str, role: Role, pin: str) ->
     validate_pin(pin)
     with ledger.transaction() as writer:
         exists = writer.conn.execute(
-            select(_STAFF.c.staff_no).where(_STAFF.c.staff_no == staff_no)
+            select(STAFF.c.staff_no).where(STAFF.c.staff_no == staff_no)
         ).first()
         if exists:
             raise PosError("Staff number taken", f"Staff number {staff_no} already exists.")
         writer.conn.execute(
-            insert(_STAFF),
+            insert(STAFF),
             {"staff_no": staff_no, "name": name, "role": role.value, "pin_hash": hash_pin(pin)},
         )
         writer.append("staff.added", {"staff_no": staff_no, "name": name, "role": role.value})
@@ -50,7 +48,7 @@ def add_staff(ledger: Ledger, staff_no: str, name: str, role: Role, pin: str) ->
 def list_staff(ledger: Ledger) -> list[StaffMember]:
     with ledger.read() as conn:
         rows = conn.execute(
-            select(_STAFF.c.staff_no, _STAFF.c.name, _STAFF.c.role).order_by(_STAFF.c.staff_no)
+            select(STAFF.c.staff_no, STAFF.c.name, STAFF.c.role).order_by(STAFF.c.staff_no)
         ).all()
     return [StaffMember(row.staff_no, row.name, Role(row.role)) for row in rows]
 
@@ -61,7 +59,7 @@ def sign_in(
     """Return the member for a right PIN; count a wrong one and lock after max_failures."""
     now = ledger.clock()
     with ledger.transaction() as writer:
-        row = writer.conn.execute(select(_STAFF).where(_STAFF.c.staff_no == staff_no)).first()
+        row = writer.conn.execute(select(STAFF).where(STAFF.c.staff_no == staff_no)).first()
         if row is None:
             raise SignInRefused("Sign-in refused", "Unknown staff number or wrong PIN.")
         if row.locked_until and parse_ts(row.locked_until) > now:
@@ -72,16 +70,16 @@ def sign_in(
             )
         if verify_pin(pin, row.pin_hash):
             writer.conn.execute(
-                update(_STAFF)
-                .where(_STAFF.c.staff_no == staff_no)
+                update(STAFF)
+                .where(STAFF.c.staff_no == staff_no)
                 .values(failed_pins=0, locked_until=None)
             )
             return StaffMember(row.staff_no, row.name, Role(row.role))
         failures = row.failed_pins + 1
         locked_until = _lock_time(now, lockout) if failures >= max_failures else None
         writer.conn.execute(
-            update(_STAFF)
-            .where(_STAFF.c.staff_no == staff_no)
+            update(STAFF)
+            .where(STAFF.c.staff_no == staff_no)
             .values(failed_pins=0 if locked_until else failures, locked_until=locked_until)
         )
         if locked_until:

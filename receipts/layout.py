@@ -54,5 +54,5 @@ def wrap(text: str, width: int) -> list[str]:
     while text:
         head = clip(text, width) or text[0]
         lines.append(head)
-        text = text[len(head):]
+        text = text[len(head) :]
     return lines or [""]

@@ -10,6 +10,7 @@ transaction failing with SQLITE_BUSY when it upgrades to a write.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import uuid
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, insert, select, text
 from sqlalchemy.pool import NullPool, QueuePool
@@ -34,7 +36,7 @@ from pos.ledger.chain import (
 from pos.ledger.migrate import migrate
 from pos.ledger.projections import project
 from pos.ledger.rows import driver, insert_rows
-from pos.ledger.tables import JournalRow, Meta
+from pos.ledger.tables import JOURNAL, META
 
 BUSY_TIMEOUT_MS = 5000
 PRAGMAS = (
@@ -43,8 +45,6 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
 )
-_JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
-_META = Meta.__table__  # type: ignore[attr-defined]
 _HEAD_SQL = "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
 
 Clock = Callable[[], datetime]
@@ -54,10 +54,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def sqlite_engine(path: Path | str, *, immediate: bool, single: bool = False) -> Engine:
-    """An engine with the ledger's pragmas; `immediate` makes every BEGIN a write lock."""
+def sqlite_engine(
+    path: Path | str, *, immediate: bool, single: bool = False, read_only: bool = False
+) -> Engine:
+    """An engine with the ledger's pragmas; `immediate` makes every BEGIN a write lock.
+
+    `read_only` opens the file with mode=ro, so nothing can be written through it. On a
+    read-only file system SQLite cannot create the WAL's -shm file, so there a ledger with
+    no -wal file (closed cleanly: the main file is the whole ledger) is opened immutable,
+    which needs neither and is safe because nothing can change the file there.
+    """
+    url = f"sqlite:///{path}"
+    if read_only:
+        immutable = on_read_only_fs(Path(path)) and not Path(f"{path}-wal").exists()
+        query = "mode=ro&immutable=1" if immutable else "mode=ro"
+        url = f"sqlite:///file:{quote(str(path))}?{query}&uri=true"
     engine = create_engine(
-        f"sqlite:///{path}",
+        url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         poolclass=QueuePool if single else NullPool,
         **({"pool_size": 1, "max_overflow": 0} if single else {}),
@@ -77,6 +90,16 @@ def sqlite_engine(path: Path | str, *, immediate: bool, single: bool = False) ->
     return engine
 
 
+def on_read_only_fs(path: Path) -> bool:
+    """Whether `path` (or the folder it would be in) is on a file system mounted read-only."""
+    for candidate in (path, path.parent):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except OSError:
+            continue
+    return False
+
+
 def translate(error: BaseException, path: Path) -> LedgerError:
     """Turn SQLite's failure into words a manager or technician can act on."""
     text_ = str(getattr(error, "orig", error)).lower()
@@ -86,7 +109,9 @@ def translate(error: BaseException, path: Path) -> LedgerError:
             f"The ledger at {path} cannot grow: the disk is full. Nothing was recorded; "
             "free some space and try again.",
         )
-    if "readonly" in text_ or "read-only" in text_:
+    # On a read-only file system SQLite says "unable to open": it cannot create the
+    # WAL's -wal and -shm files next to the ledger.
+    if "readonly" in text_ or ("unable to open" in text_ and on_read_only_fs(path)):
         return LedgerError(
             "Ledger is read-only",
             f"{path} cannot be written (read-only file or file system). Nothing was recorded.",
@@ -119,7 +144,8 @@ class Writer:
         self._device_id = device_id
         self._clock = clock
         row = driver(conn).execute(_HEAD_SQL).fetchone()
-        self._seq, self._hash = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        self._seq: int = row[0] if row else 0
+        self._hash: str = row[1] if row else GENESIS_HASH
         self.events: list[Event] = []
 
     def append(self, type_: str, payload: dict[str, Any], *, at: datetime | None = None) -> Event:
@@ -133,7 +159,7 @@ class Writer:
             "prev_hash": self._hash,
         }
         digest = sha256_hex(canonical_text(fields, text))
-        insert_rows(self.conn, _JOURNAL, [{**fields, "payload": text, "hash": digest}])
+        insert_rows(self.conn, JOURNAL, [{**fields, "payload": text, "hash": digest}])
         new = Event(**fields, payload=payload, hash=digest)
         project(self.conn, new)
         self._seq, self._hash = new.seq, new.hash
@@ -144,13 +170,15 @@ class Writer:
 class Ledger:
     """The till's ledger file. Thread-safe: one writer at a time, readers alongside."""
 
-    def __init__(self, path: Path, device_id: str, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, path: Path, device_id: str, clock: Clock = utc_now, *, read_only: bool = False
+    ) -> None:
         self.path = path
         self.device_id = device_id
         self.clock = clock
         self._write_lock = threading.RLock()
-        self._writer = sqlite_engine(path, immediate=True, single=True)
-        self._reader = sqlite_engine(path, immediate=False)
+        self._writer = sqlite_engine(path, immediate=True, single=True, read_only=read_only)
+        self._reader = sqlite_engine(path, immediate=False, read_only=read_only)
         # Kept open for the ledger's life: checking a connection out of the pool for
         # every sale costs more than the sale's SQL.
         self._write_conn: Connection | None = None
@@ -168,11 +196,9 @@ class Ledger:
         try:
             with ledger._writer.begin() as conn:
                 migrate(conn)
-                owner = conn.execute(
-                    select(_META.c.value).where(_META.c.key == "device_id")
-                ).scalar()
+                owner = conn.execute(select(META.c.value).where(META.c.key == "device_id")).scalar()
                 if owner is None:
-                    conn.execute(insert(_META), {"key": "device_id", "value": device_id})
+                    conn.execute(insert(META), {"key": "device_id", "value": device_id})
         except exc.DBAPIError as error:
             ledger.close()
             raise translate(error, path) from None
@@ -185,6 +211,15 @@ class Ledger:
             )
         return ledger
 
+    @classmethod
+    def open_read_only(cls, path: Path, device_id: str) -> Ledger:
+        """Open an existing ledger without writing anything, not even a migration: for
+        `pos ledger verify` and `export` where the file system is read-only. A transaction
+        on it raises LedgerError "Ledger is read-only"."""
+        if not path.is_file():
+            raise LedgerError("No ledger", f"There is no ledger at {path}.")
+        return cls(path, device_id, read_only=True)
+
     @contextmanager
     def transaction(self) -> Iterator[Writer]:
         """BEGIN IMMEDIATE ... COMMIT; any failure rolls back and raises LedgerError."""
@@ -193,7 +228,8 @@ class Ledger:
                 conn = self._writer_connection()
                 with conn.begin():
                     yield Writer(conn, self.device_id, self.clock)
-            except exc.DBAPIError as error:
+            # sqlite3.Error too: the hot path runs SQL straight on the driver (rows.py).
+            except (exc.DBAPIError, sqlite3.Error) as error:
                 raise translate(error, self.path) from None
 
     def _writer_connection(self) -> Connection:
@@ -207,14 +243,14 @@ class Ledger:
         try:
             with self._reader.begin() as conn:
                 yield conn
-        except exc.DBAPIError as error:
+        except (exc.DBAPIError, sqlite3.Error) as error:
             raise translate(error, self.path) from None
 
     def head(self) -> tuple[int, str]:
         """The last seq and its hash (0 and the genesis hash when empty)."""
         with self.read() as conn:
             row = conn.execute(
-                select(_JOURNAL.c.seq, _JOURNAL.c.hash).order_by(_JOURNAL.c.seq.desc()).limit(1)
+                select(JOURNAL.c.seq, JOURNAL.c.hash).order_by(JOURNAL.c.seq.desc()).limit(1)
             ).first()
         return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
@@ -233,7 +269,7 @@ class Ledger:
 
 
 def read_meta(conn: Connection, key: str) -> str | None:
-    return conn.execute(select(_META.c.value).where(_META.c.key == key)).scalar()
+    return conn.execute(select(META.c.value).where(META.c.key == key)).scalar()
 
 
 def journal_count(conn: Connection) -> int:

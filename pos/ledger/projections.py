@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert, update
 
 from pos.ledger.chain import Event
 from pos.ledger.rows import insert_rows
-from pos.ledger.tables import DrawerOpening, Item, Payment, Sale, SaleLine, SaleTax
+from pos.ledger.tables import DRAWER_OPENINGS, ITEMS, PAYMENTS, SALE_LINES, SALE_TAXES, SALES
 
 EVENT_TYPES: dict[str, str] = {
     "ledger.created": "The first event of a till's ledger: device and store ids.",
@@ -30,13 +30,6 @@ EVENT_TYPES: dict[str, str] = {
 
 Projector = Callable[[Connection, Event], None]
 
-_SALE = Sale.__table__  # type: ignore[attr-defined]
-_LINE = SaleLine.__table__  # type: ignore[attr-defined]
-_TAX = SaleTax.__table__  # type: ignore[attr-defined]
-_PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-_ITEM = Item.__table__  # type: ignore[attr-defined]
-_DRAWER = DrawerOpening.__table__  # type: ignore[attr-defined]
-
 ITEM_FIELDS = (
     "sku", "barcode", "plu", "name_zh", "name_en", "price", "tax_rate_bp", "category", "weighed",
 )  # fmt: skip
@@ -47,7 +40,7 @@ def _sale_completed(conn: Connection, event: Event) -> None:
     sale_id = sale["sale_id"]
     insert_rows(
         conn,
-        _SALE,
+        SALES,
         [{
             "sale_id": sale_id,
             "seq": event.seq,
@@ -65,31 +58,31 @@ def _sale_completed(conn: Connection, event: Event) -> None:
             "change": sale["change"],
         }],
     )  # fmt: skip
-    insert_rows(conn, _LINE, ({"sale_id": sale_id, **line} for line in sale["lines"]))
-    insert_rows(conn, _TAX, ({"sale_id": sale_id, **tax} for tax in sale["taxes"]))
+    insert_rows(conn, SALE_LINES, ({"sale_id": sale_id, **line} for line in sale["lines"]))
+    insert_rows(conn, SALE_TAXES, ({"sale_id": sale_id, **tax} for tax in sale["taxes"]))
     insert_rows(
         conn,
-        _PAYMENT,
+        PAYMENTS,
         ({"sale_id": sale_id, "seq": event.seq, **payment} for payment in sale["payments"]),
     )
 
 
 def _item_added(conn: Connection, event: Event) -> None:
     item = event.payload["item"]
-    conn.execute(insert(_ITEM), {**{name: item[name] for name in ITEM_FIELDS}, "seq": event.seq})
+    conn.execute(insert(ITEMS), {**{name: item[name] for name in ITEM_FIELDS}, "seq": event.seq})
 
 
 def _item_updated(conn: Connection, event: Event) -> None:
     item = event.payload["item"]
     values = {name: item[name] for name in ITEM_FIELDS if name not in ("sku", "price")}
-    conn.execute(update(_ITEM).where(_ITEM.c.sku == item["sku"]).values(**values, seq=event.seq))
+    conn.execute(update(ITEMS).where(ITEMS.c.sku == item["sku"]).values(**values, seq=event.seq))
 
 
 def _price_changed(conn: Connection, event: Event) -> None:
     payload = event.payload
     conn.execute(
-        update(_ITEM)
-        .where(_ITEM.c.sku == payload["sku"])
+        update(ITEMS)
+        .where(ITEMS.c.sku == payload["sku"])
         .values(price=payload["new_price"], seq=event.seq)
     )
 
@@ -97,7 +90,7 @@ def _price_changed(conn: Connection, event: Event) -> None:
 def _drawer_opened(conn: Connection, event: Event) -> None:
     payload = event.payload
     conn.execute(
-        insert(_DRAWER),
+        insert(DRAWER_OPENINGS),
         {
             "seq": event.seq,
             "reason": payload["reason"],

@@ -10,15 +10,11 @@ from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.sale import SaleRecord
 from pos.ledger.projections import ITEM_FIELDS
 from pos.ledger.rows import driver
-from pos.ledger.tables import Item, JournalRow, Sale
-
-_ITEM = Item.__table__  # type: ignore[attr-defined]
-_SALE = Sale.__table__  # type: ignore[attr-defined]
-_JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
+from pos.ledger.tables import ITEMS, JOURNAL, SALES
 
 
 def catalog_items(conn: Connection) -> list[CatalogItem]:
-    rows = conn.execute(select(*(_ITEM.c[name] for name in ITEM_FIELDS)).order_by(_ITEM.c.sku))
+    rows = conn.execute(select(*(ITEMS.c[name] for name in ITEM_FIELDS)).order_by(ITEMS.c.sku))
     return [CatalogItem(**row._asdict()) for row in rows]
 
 
@@ -35,18 +31,18 @@ def next_receipt_seq(conn: Connection) -> int:
 def sale_by_receipt(conn: Connection, receipt_no: str) -> SaleRecord | None:
     """The sale as journaled (not the projection), so a reprint shows what was recorded."""
     row = conn.execute(
-        select(_JOURNAL.c.payload, _JOURNAL.c.ts, _JOURNAL.c.device_id)
-        .join(_SALE, _SALE.c.seq == _JOURNAL.c.seq)
-        .where(_SALE.c.receipt_no == receipt_no)
+        select(JOURNAL.c.payload, JOURNAL.c.ts, JOURNAL.c.device_id)
+        .join(SALES, SALES.c.seq == JOURNAL.c.seq)
+        .where(SALES.c.receipt_no == receipt_no)
     ).first()
     return _record(row) if row else None
 
 
 def last_sale(conn: Connection) -> SaleRecord | None:
     row = conn.execute(
-        select(_JOURNAL.c.payload, _JOURNAL.c.ts, _JOURNAL.c.device_id)
-        .join(_SALE, _SALE.c.seq == _JOURNAL.c.seq)
-        .order_by(_SALE.c.receipt_seq.desc())
+        select(JOURNAL.c.payload, JOURNAL.c.ts, JOURNAL.c.device_id)
+        .join(SALES, SALES.c.seq == JOURNAL.c.seq)
+        .order_by(SALES.c.receipt_seq.desc())
         .limit(1)
     ).first()
     return _record(row) if row else None

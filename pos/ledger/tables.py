@@ -10,6 +10,8 @@ Changing a table needs a migration in migrations/versions (a test compares the t
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlmodel import Field, SQLModel
 
@@ -161,8 +163,21 @@ class Draft(SQLModel, table=True):
     cart: str = Field(sa_column=Column(Text, nullable=False))
 
 
-PROJECTIONS: tuple[Table, ...] = tuple(
-    model.__table__  # type: ignore[attr-defined]
-    for model in (Item, Sale, SaleLine, SaleTax, Payment, DrawerOpening)
-)
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a SQLModel class, typed for building statements."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+JOURNAL = table_of(JournalRow)
+META = table_of(Meta)
+ITEMS = table_of(Item)
+SALES = table_of(Sale)
+SALE_LINES = table_of(SaleLine)
+SALE_TAXES = table_of(SaleTax)
+PAYMENTS = table_of(Payment)
+DRAWER_OPENINGS = table_of(DrawerOpening)
+STAFF = table_of(Staff)
+DRAFTS = table_of(Draft)
+
+PROJECTIONS: tuple[Table, ...] = (ITEMS, SALES, SALE_LINES, SALE_TAXES, PAYMENTS, DRAWER_OPENINGS)
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""

@@ -19,9 +19,8 @@ from sqlmodel import SQLModel
 from pos.ledger.chain import GENESIS_HASH, Event, event_hash
 from pos.ledger.database import Ledger
 from pos.ledger.projections import EVENT_TYPES, project
-from pos.ledger.tables import PROJECTIONS, JournalRow
+from pos.ledger.tables import JOURNAL, PROJECTIONS
 
-_JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
 _BATCH = 2000
 
 
@@ -52,7 +51,7 @@ def iter_events(conn: Connection, since: int = 0) -> Iterator[tuple[Event, str |
     last = since
     while True:
         rows = conn.execute(
-            select(_JOURNAL).where(_JOURNAL.c.seq > last).order_by(_JOURNAL.c.seq).limit(_BATCH)
+            select(JOURNAL).where(JOURNAL.c.seq > last).order_by(JOURNAL.c.seq).limit(_BATCH)
         ).all()
         if not rows:
             return

@@ -60,11 +60,11 @@ class SaleScreen(Screen[None]):
         outcome = self.checkout.enter(event.value)
         if isinstance(outcome, Refused):
             self.app.bell()
-            # Scanned text is data: Text() never interprets markup in it.
-            self.notify(Text(outcome.message), title=outcome.title, severity="error")
+            # Scanned text is data: markup=False so "[bold]" in a scan shows as typed.
+            self.notify(outcome.message, title=outcome.title, severity="error", markup=False)
             return
         if isinstance(outcome, ReceiptRequested):
-            self.notify(Text(f"Receipt {outcome.receipt_no}"), title="Receipt scanned")
+            self.notify(f"Receipt {outcome.receipt_no}", title="Receipt scanned", markup=False)
             return
         assert isinstance(outcome, Added)
         self.query_one("#receipt", Static).update("")
@@ -98,7 +98,7 @@ class SaleScreen(Screen[None]):
 
     def _show_error(self, error: PosError) -> None:
         self.app.bell()
-        self.notify(Text(error.message), title=error.title, severity="error", timeout=10)
+        self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)
 
     def _paid(self, record: SaleRecord) -> None:
         store = self.app.config.settings.store  # type: ignore[attr-defined]

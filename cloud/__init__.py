@@ -1,0 +1,2 @@
+"""The chain's HQ service (ingest, feeds, coupon arbitration) and the wallet sandbox.
+Never imports the TUI."""
