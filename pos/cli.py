@@ -12,9 +12,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pos.config import Config, load_config
 from pos.errors import PosError
+
+if TYPE_CHECKING:
+    from pos.ledger.database import Ledger
 
 Command = Callable[[argparse.Namespace, Config], int]
 
@@ -121,12 +125,13 @@ def _group_help(parser: argparse.ArgumentParser) -> Command:
 
 
 def _run_till(args: argparse.Namespace, config: Config) -> int:
+    from devices.drawer import SimulatedDrawer
     from pos.bootstrap import open_ledger
     from pos.tui.app import PosApp
 
     ledger = open_ledger(config)
     try:
-        PosApp(config, ledger).run()
+        PosApp(config, ledger, SimulatedDrawer()).run()
     finally:
         ledger.close()
     return 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import zip_longest
+from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, select
+from sqlalchemy import Connection, Row, Table, create_engine, select
 from sqlmodel import SQLModel
 
 from pos.ledger.chain import GENESIS_HASH, Event, event_hash
@@ -129,15 +129,28 @@ def _chain_problem(
 def _compare(table: Table, stored: Connection, rebuilt: Connection) -> str | None:
     key = list(table.primary_key.columns)
     query = select(table).order_by(*key)
-    pairs = zip_longest(stored.execute(query), rebuilt.execute(query))
-    for mine, replayed in pairs:
-        if mine is None:
+    # Merge on the primary key, so a missing or extra row is named as such instead of
+    # every later row being compared with the wrong partner.
+    positions = [list(table.columns).index(column) for column in key]
+    mine_rows, replayed_rows = stored.execute(query), rebuilt.execute(query)
+    mine, replayed = next(mine_rows, None), next(replayed_rows, None)
+    while mine is not None or replayed is not None:
+        if replayed is not None and (
+            mine is None or _key(replayed, positions) < _key(mine, positions)
+        ):
             return f"{table.name}: row {tuple(replayed)} from the journal is missing"
-        if replayed is None:
+        if mine is not None and (
+            replayed is None or _key(mine, positions) < _key(replayed, positions)
+        ):
             return f"{table.name}: row {tuple(mine)} has no event in the journal"
-        if tuple(mine) != tuple(replayed):
+        if tuple(mine or ()) != tuple(replayed or ()):
             return (
-                f"{table.name}: stored row {tuple(mine)} differs from the journal's "
-                f"{tuple(replayed)}"
+                f"{table.name}: stored row {tuple(mine or ())} differs from the journal's "
+                f"{tuple(replayed or ())}"
             )
+        mine, replayed = next(mine_rows, None), next(replayed_rows, None)
     return None
+
+
+def _key(row: Row[Any], positions: list[int]) -> tuple[Any, ...]:
+    return tuple(row[index] for index in positions)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from textual.app import App
 
+from devices.drawer import CashDrawer
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
 from pos.ledger.database import Ledger
 from pos.tui.sale_screen import SaleScreen
+from receipts.text import StoreHeader
 
 DEMO_CASHIER = "101"
 
@@ -19,10 +21,11 @@ class PosApp(App[None]):
     CSS_PATH = "pos.tcss"
     TITLE = "pos"
 
-    def __init__(self, config: Config, ledger: Ledger) -> None:
+    def __init__(self, config: Config, ledger: Ledger, drawer: CashDrawer) -> None:
         super().__init__()
         self.config = config
         self.ledger = ledger
+        self.drawer = drawer
 
     def on_mount(self) -> None:
         settings = self.config.settings
@@ -35,4 +38,5 @@ class PosApp(App[None]):
             settings.scanner.rules(),
         )
         checkout.restore_draft()
-        self.push_screen(SaleScreen(checkout, settings.ui.language))
+        store = StoreHeader(settings.store.name, settings.store.address, settings.store.tax_id)
+        self.push_screen(SaleScreen(checkout, self.drawer, store, settings.ui.language))

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from devices.drawer import CashDrawer
+from pos.cash_drawer import open_drawer
 from pos.checkout import Added, Checkout, ReceiptRequested, Refused
 from pos.domain.money import format_amount
 from pos.domain.sale import SaleRecord
@@ -25,9 +27,13 @@ class SaleScreen(Screen[None]):
         Binding("escape", "clear_entry", "Clear entry", show=False),
     ]
 
-    def __init__(self, checkout: Checkout, lang: str) -> None:
+    def __init__(
+        self, checkout: Checkout, drawer: CashDrawer, store: StoreHeader, lang: str
+    ) -> None:
         super().__init__()
         self.checkout = checkout
+        self.drawer = drawer
+        self.store = store
         self.lang = lang
 
     def compose(self) -> ComposeResult:
@@ -88,6 +94,13 @@ class SaleScreen(Screen[None]):
             self.app.call_from_thread(self._show_error, error)
             return
         self.app.call_from_thread(self._paid, record)
+        try:
+            open_drawer(
+                self.drawer, self.checkout.ledger, reason="sale",
+                staff_no=record.cashier, sale_id=record.sale_id,
+            )  # fmt: skip
+        except PosError as error:
+            self.app.call_from_thread(self._show_error, error)
 
     @work(thread=True, exclusive=False, group="ledger")
     def _save_draft(self) -> None:
@@ -101,9 +114,7 @@ class SaleScreen(Screen[None]):
         self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)
 
     def _paid(self, record: SaleRecord) -> None:
-        store = self.app.config.settings.store  # type: ignore[attr-defined]
-        header = StoreHeader(store.name, store.address, store.tax_id)
-        text = "\n".join(receipt_lines(record, header, lang=self.lang))
+        text = "\n".join(receipt_lines(record, self.store, lang=self.lang))
         self.query_one("#receipt", Static).update(Text(text))
         self._refresh_cart()
         self.notify(f"{record.receipt_no}: {format_amount(record.total)}", title="Paid")
