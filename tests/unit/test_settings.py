@@ -1,0 +1,67 @@
+"""The settings model and the documented example pos.toml agree, key for key."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from pos.config import Settings
+from pos.config.load import load_config
+
+EXAMPLE = Path(__file__).parents[2] / "pos.toml"
+
+
+def documented_keys(model: type[BaseModel], prefix: str = "") -> dict[str, str | None]:
+    keys: dict[str, str | None] = {}
+    for name, field in model.model_fields.items():
+        keys[prefix + name] = field.description
+        annotation: Any = field.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                keys.update(documented_keys(candidate, f"{prefix}{name}."))
+    return keys
+
+
+def example_keys(table: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, value in table.items():
+        keys.add(prefix + name)
+        if isinstance(value, dict):
+            keys |= example_keys(value, f"{prefix}{name}.")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for item in value:
+                keys |= example_keys(item, f"{prefix}{name}.")
+    return keys
+
+
+def test_every_setting_has_a_docstring() -> None:
+    missing = [key for key, text in documented_keys(Settings).items() if not text]
+    assert not missing
+
+
+def test_the_example_pos_toml_shows_every_key_but_the_optional_paths() -> None:
+    with EXAMPLE.open("rb") as stream:
+        shown = example_keys(tomllib.load(stream))
+    # Paths have no useful default; the example shows them commented out.
+    optional = {"till.data_dir", "printer.path"}
+    assert set(documented_keys(Settings)) - shown == optional
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "# data_dir =" in text
+    assert "# path =" in text
+
+
+def test_the_example_is_the_demo_store(tmp_path: Path) -> None:
+    from_file = load_config(EXAMPLE, tmp_path, environ={}).settings
+    assert from_file == Settings()
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    try:
+        settings.store.name = "x"  # type: ignore[misc]
+    except ValueError:
+        return
+    raise AssertionError("settings could be changed after validation")
