@@ -8,6 +8,11 @@ A sale commits in one transaction: the sale.completed event with its projections
 the removal of the sale-in-progress draft. A crash before COMMIT leaves the draft (the
 cart comes back on restart); after COMMIT the sale exists exactly once and no draft can
 resurrect it.
+
+A sale can also be put aside (`suspend`) to serve the next customer and continued later
+(`resume`), by any cashier of the till and across restarts: a suspended sale is a draft
+of kind "suspended" in the same table, and suspending or resuming only changes its kind,
+so a sale is never in two places at once.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.domain.cart import Cart, CartLine, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
@@ -34,6 +40,7 @@ from pos.domain.scan import (
     classify,
     parse_entry,
 )
+from pos.errors import PosError
 from pos.ledger.chain import format_ts
 from pos.ledger.database import Clock, Ledger
 from pos.ledger.queries import next_receipt_seq
@@ -41,6 +48,8 @@ from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
 
 DEFAULT_RULES = ScanRules()
+_CURRENT = "current"
+_SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +80,26 @@ ScanOutcome = Added | Refused | ReceiptRequested
 
 
 @dataclass(frozen=True, slots=True)
+class SuspendedSale:
+    """A sale put aside, as the list to resume one from shows it."""
+
+    draft_id: str
+    staff_no: str
+    """Who suspended it."""
+    created: str
+    """When it was suspended (UTC, ISO 8601 with milliseconds and Z)."""
+    item_count: int
+    total: int
+    """What the customer will pay, in fen."""
+
+
+@dataclass(frozen=True, slots=True)
 class Till:
-    """Who and where is selling: constant for a signed-in session."""
+    """Who and where is selling: constant for a signed-in session.
+
+    `shift_id` is the cashier's open shift (pos.shifts), written into every sale; build
+    the Checkout once the shift is open.
+    """
 
     device_id: str
     receipt_prefix: str
@@ -221,7 +248,7 @@ class Checkout:
                     insert(DRAFTS),
                     {
                         "draft_id": self.draft_id,
-                        "kind": "current",
+                        "kind": _CURRENT,
                         "staff_no": self.till.cashier,
                         "created": now,
                         "updated": now,
@@ -234,12 +261,113 @@ class Checkout:
         with self.ledger.read() as conn:
             row = conn.execute(
                 select(DRAFTS.c.draft_id, DRAFTS.c.cart)
-                .where(DRAFTS.c.kind == "current", DRAFTS.c.staff_no == self.till.cashier)
+                .where(DRAFTS.c.kind == _CURRENT, DRAFTS.c.staff_no == self.till.cashier)
                 .order_by(DRAFTS.c.updated.desc())
                 .limit(1)
             ).first()
         if row is None:
             return False
-        self.cart = Cart.from_dict(json.loads(row.cart), self.catalog.by_sku)
+        self.cart = self._load_cart(row.cart)
         self.draft_id = row.draft_id
         return True
+
+    def clear(self) -> None:
+        """Empty the sale and drop its draft (the UI asks for confirmation first).
+
+        The draft goes first: if the ledger cannot be written, the cart stays as it was.
+        The cart is emptied in place, so its line ids are not reused (see Cart).
+        """
+        with self._draft_lock:
+            with self.ledger.transaction() as writer:
+                writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
+            self.cart.clear()
+
+    # -- suspended sales (blocking: call from a worker) ----------------------------------
+
+    def suspend(self) -> str:
+        """Put the sale aside as a suspended draft, start an empty one; return its draft id.
+
+        Under the draft lock, so a save_draft running in another worker can neither write
+        the suspended cart back as the current sale nor delete the suspended draft.
+        """
+        with self._draft_lock:
+            if self.cart.is_empty:
+                raise PosError("Nothing to suspend", "The sale has no items to put aside.")
+            now = format_ts(self.clock())
+            values = {
+                "kind": _SUSPENDED,
+                "staff_no": self.till.cashier,
+                "created": now,
+                "updated": now,
+                "cart": json.dumps(self.cart.to_dict(), ensure_ascii=False),
+            }
+            with self.ledger.transaction() as writer:
+                writer.conn.execute(
+                    sqlite_insert(DRAFTS)
+                    .values(draft_id=self.draft_id, **values)
+                    .on_conflict_do_update(index_elements=[DRAFTS.c.draft_id], set_=values)
+                )
+            suspended = self.draft_id
+            self.cart = Cart()
+            self.draft_id = self._new_id()
+        return suspended
+
+    def suspended(self) -> list[SuspendedSale]:
+        """Every suspended sale of this till, whoever suspended it, newest first."""
+        with self.ledger.read() as conn:
+            rows = conn.execute(
+                select(DRAFTS.c.draft_id, DRAFTS.c.staff_no, DRAFTS.c.created, DRAFTS.c.cart)
+                .where(DRAFTS.c.kind == _SUSPENDED)
+                .order_by(DRAFTS.c.created.desc(), DRAFTS.c.draft_id.desc())
+            ).all()
+        sales = []
+        for row in rows:
+            totals = self._load_cart(row.cart).totals()
+            sales.append(
+                SuspendedSale(
+                    row.draft_id, row.staff_no, row.created, totals.item_count, totals.total
+                )
+            )
+        return sales
+
+    def resume(self, draft_id: str) -> None:
+        """Continue a suspended sale as this cashier's current one, keeping its draft id.
+
+        Only from an empty cart, so no sale is dropped to make room. The draft turns
+        "current" in one transaction that also removes the empty sale's stale draft, if
+        any; a restart then restores the resumed sale like any sale in progress.
+        """
+        with self._draft_lock:
+            if not self.cart.is_empty:
+                raise PosError("Sale in progress", "Finish or suspend the current sale first.")
+            with self.ledger.transaction() as writer:
+                row = writer.conn.execute(
+                    select(DRAFTS.c.cart).where(
+                        DRAFTS.c.draft_id == draft_id, DRAFTS.c.kind == _SUSPENDED
+                    )
+                ).first()
+                if row is None:
+                    raise PosError(
+                        "No such suspended sale",
+                        f"There is no suspended sale {draft_id}; it may have been resumed.",
+                    )
+                cart = self._load_cart(row.cart)
+                writer.conn.execute(
+                    delete(DRAFTS).where(
+                        DRAFTS.c.draft_id == self.draft_id, DRAFTS.c.kind == _CURRENT
+                    )
+                )
+                writer.conn.execute(
+                    update(DRAFTS)
+                    .where(DRAFTS.c.draft_id == draft_id)
+                    .values(
+                        kind=_CURRENT,
+                        staff_no=self.till.cashier,
+                        updated=format_ts(self.clock()),
+                    )
+                )
+            self.cart = cart
+            self.draft_id = draft_id
+
+    def _load_cart(self, text: str) -> Cart:
+        return Cart.from_dict(json.loads(text), self.catalog.by_sku)

@@ -86,10 +86,16 @@ def restore(backup_file: Path, ledger_path: Path, *, device_id: str) -> Path | N
             f"{backup_file}: {report.problems[0]}. Nothing was replaced.",
         )
     if not ledger_path.exists():
+        ledger_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_file, ledger_path)
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = ledger_path.with_name(f"{ledger_path.name}.replaced-{stamp}")
+    number = 1
+    while any(Path(f"{kept}{suffix}").exists() for suffix in ("", "-wal", "-shm")):
+        # Never overwrite an earlier replaced ledger (two restores in one second).
+        number += 1
+        kept = ledger_path.with_name(f"{ledger_path.name}.replaced-{stamp}-{number}")
     with _exclusive(ledger_path):
         for suffix in ("", "-wal", "-shm"):
             old = Path(str(ledger_path) + suffix)
@@ -108,6 +114,10 @@ def _exclusive(path: Path) -> Iterator[None]:
     conn = sqlite3.connect(path, timeout=0.5, isolation_level=None)
     try:
         try:
+            # In WAL mode BEGIN EXCLUSIVE does not shut out other connections; the
+            # exclusive locking mode does: it needs the file to itself, so it fails
+            # while any till has the ledger open, even idle between sales.
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("BEGIN EXCLUSIVE")
         except sqlite3.OperationalError:

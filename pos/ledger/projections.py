@@ -13,9 +13,18 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
-from pos.ledger.chain import Event
+from pos.ledger.chain import Event, canonical_json
 from pos.ledger.rows import insert_rows
-from pos.ledger.tables import DRAWER_OPENINGS, ITEMS, PAYMENTS, SALE_LINES, SALE_TAXES, SALES
+from pos.ledger.tables import (
+    DRAWER_OPENINGS,
+    ITEMS,
+    OVERRIDES,
+    PAYMENTS,
+    SALE_LINES,
+    SALE_TAXES,
+    SALES,
+    SHIFTS,
+)
 
 EVENT_TYPES: dict[str, str] = {
     "ledger.created": "The first event of a till's ledger: device and store ids.",
@@ -26,6 +35,9 @@ EVENT_TYPES: dict[str, str] = {
     "catalog.price_changed": "A product's price changed (old and new price).",
     "sale.completed": "A sale was paid: its lines, discounts, taxes and tenders.",
     "drawer.opened": "The cash drawer was opened, for a sale or with no sale.",
+    "shift.opened": "A cashier started a shift with an opening float in the drawer.",
+    "override.granted": "A manager's PIN approved an action the cashier may not do alone.",
+    "receipt.reprinted": "A copy of a sale's receipt was printed (who asked for it).",
 }
 
 Projector = Callable[[Connection, Event], None]
@@ -100,12 +112,43 @@ def _drawer_opened(conn: Connection, event: Event) -> None:
     )
 
 
+def _shift_opened(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(SHIFTS),
+        {
+            "shift_id": payload["shift_id"],
+            "staff_no": payload["staff_no"],
+            "opened_seq": event.seq,
+            "opened_ts": event.ts,
+            "opening_float": payload["opening_float"],
+            "closed_seq": None,
+        },
+    )
+
+
+def _override_granted(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(OVERRIDES),
+        {
+            "seq": event.seq,
+            "action": payload["action"],
+            "manager": payload["manager"],
+            "cashier": payload["cashier"],
+            "detail": canonical_json(payload["detail"]),
+        },
+    )
+
+
 PROJECTORS: dict[str, Projector] = {
     "catalog.item_added": _item_added,
     "catalog.item_updated": _item_updated,
     "catalog.price_changed": _price_changed,
     "sale.completed": _sale_completed,
     "drawer.opened": _drawer_opened,
+    "shift.opened": _shift_opened,
+    "override.granted": _override_granted,
 }
 
 

@@ -137,6 +137,33 @@ class DrawerOpening(SQLModel, table=True):
     sale_id: str | None = None
 
 
+class ShiftRow(SQLModel, table=True):
+    """A cashier's shift (shift.opened); `closed_seq` stays null while it is open."""
+
+    __tablename__ = "shifts"
+
+    shift_id: str = Field(primary_key=True, max_length=36)
+    staff_no: str = Field(index=True)
+    opened_seq: int = Field(unique=True)
+    opened_ts: str
+    opening_float: int
+    """Cash put in the drawer at the start, in fen."""
+    closed_seq: int | None = None
+
+
+class OverrideRow(SQLModel, table=True):
+    """A manager's approval at the till (override.granted), for reports and audits."""
+
+    __tablename__ = "overrides"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    action: str
+    manager: str
+    cashier: str
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+    """What was approved, as canonical JSON (the event's `detail`)."""
+
+
 class Staff(SQLModel, table=True):
     """Who can sign in. PIN hashes live only here, never in the journal."""
 
@@ -176,8 +203,19 @@ SALE_LINES = table_of(SaleLine)
 SALE_TAXES = table_of(SaleTax)
 PAYMENTS = table_of(Payment)
 DRAWER_OPENINGS = table_of(DrawerOpening)
+SHIFTS = table_of(ShiftRow)
+OVERRIDES = table_of(OverrideRow)
 STAFF = table_of(Staff)
 DRAFTS = table_of(Draft)
 
-PROJECTIONS: tuple[Table, ...] = (ITEMS, SALES, SALE_LINES, SALE_TAXES, PAYMENTS, DRAWER_OPENINGS)
+PROJECTIONS: tuple[Table, ...] = (
+    ITEMS,
+    SALES,
+    SALE_LINES,
+    SALE_TAXES,
+    PAYMENTS,
+    DRAWER_OPENINGS,
+    SHIFTS,
+    OVERRIDES,
+)
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""

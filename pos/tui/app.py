@@ -1,18 +1,32 @@
-"""The till's Textual application: it receives its services from the composition root."""
+"""The till's Textual application.
+
+It receives its services from the composition root (pos.cli) and moves between the
+screens: sign-in, shift, sale. Errors meant for people (PosError) become notices here
+and in the screens' one `_error` each; nothing else formats error dialogs.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from textual import on, work
 from textual.app import App
+from textual.binding import Binding
 
 from devices.drawer import CashDrawer
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
+from pos.domain.errors import PosError
 from pos.ledger.database import Ledger
-from pos.tui.sale_screen import SaleScreen
+from pos.shifts import Shift, current_shift
+from pos.staff import StaffMember
+from pos.tui.i18n import Strings
+from pos.tui.keys import keymap
+from pos.tui.messages import LanguageSwitched, ShiftOpened, SignedIn, SignedOut
+from pos.tui.screens.sale import SaleScreen, SaleSession
+from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
 from receipts.text import StoreHeader
-
-DEMO_CASHIER = "101"
 
 
 class PosApp(App[None]):
@@ -20,23 +34,98 @@ class PosApp(App[None]):
 
     CSS_PATH = "pos.tcss"
     TITLE = "pos"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]  # noqa: RUF012
 
     def __init__(self, config: Config, ledger: Ledger, drawer: CashDrawer) -> None:
         super().__init__()
         self.config = config
         self.ledger = ledger
         self.drawer = drawer
+        settings = config.settings
+        self.keys = keymap(settings.ui.keys)
+        self.strings = Strings(settings.ui.language)
+        self._member: StaffMember | None = None
 
     def on_mount(self) -> None:
+        self.theme = self.config.settings.ui.theme
+        self.push_screen(self._sign_in_screen())
+
+    def _sign_in_screen(self) -> SignInScreen:
+        security = self.config.settings.security
+        return SignInScreen(
+            self.ledger, self.strings, store=self.config.settings.store.name,
+            max_failures=security.max_pin_failures,
+            lockout=timedelta(minutes=security.lockout_minutes),
+        )  # fmt: skip
+
+    @on(SignedIn)
+    def _signed_in(self, message: SignedIn) -> None:
+        self._member = message.member
+        self._find_shift(message.member)
+
+    @work(thread=True, exclusive=True)
+    def _find_shift(self, member: StaffMember) -> None:
+        shift = current_shift(self.ledger, member.staff_no)
+        if shift is None:
+            self.call_from_thread(
+                self.switch_screen, ShiftScreen(self.ledger, self.strings, member)
+            )
+        else:
+            self._start_selling(member, shift)
+
+    @on(ShiftOpened)
+    def _shift_opened(self, message: ShiftOpened) -> None:
+        assert self._member is not None
+        self._open_sale(self._member, message.shift)
+
+    @work(thread=True, exclusive=True)
+    def _open_sale(self, member: StaffMember, shift: Shift) -> None:
+        self._start_selling(member, shift)
+
+    def _start_selling(self, member: StaffMember, shift: Shift) -> None:
+        """Build the cashier's checkout (worker thread: it reads the ledger)."""
         settings = self.config.settings
-        self.theme = settings.ui.theme
-        self.sub_title = f"{settings.store.name} · {settings.till.device_id}"
-        checkout = Checkout(
-            self.ledger,
-            current_catalog(self.ledger),
-            Till(settings.till.device_id, settings.till.receipt_prefix, DEMO_CASHIER),
-            settings.scanner.rules(),
+        try:
+            checkout = Checkout(
+                self.ledger,
+                current_catalog(self.ledger),
+                Till(
+                    settings.till.device_id,
+                    settings.till.receipt_prefix,
+                    member.staff_no,
+                    shift.shift_id,
+                ),  # fmt: skip
+                settings.scanner.rules(),
+            )
+            checkout.restore_draft()
+        except PosError as error:
+            self.call_from_thread(self._error, error)
+            return
+        store = settings.store
+        session = SaleSession(
+            checkout=checkout,
+            cashier=member,
+            shift=shift,
+            drawer=self.drawer,
+            store=StoreHeader(store.name, store.address, store.tax_id),
+            keys=self.keys,
+            max_failures=settings.security.max_pin_failures,
+            lockout=timedelta(minutes=settings.security.lockout_minutes),
+            printer=settings.printer.kind,
+            scanner=settings.scanner.kind,
         )
-        checkout.restore_draft()
-        store = StoreHeader(settings.store.name, settings.store.address, settings.store.tax_id)
-        self.push_screen(SaleScreen(checkout, self.drawer, store, settings.ui.language))
+        self.call_from_thread(self.switch_screen, SaleScreen(session, self.strings))
+
+    @on(LanguageSwitched)
+    def _language_switched(self) -> None:
+        self.strings = self.strings.other()
+
+    @on(SignedOut)
+    def _signed_out(self) -> None:
+        self._member = None
+        self.switch_screen(self._sign_in_screen())
+
+    def _error(self, error: PosError) -> None:
+        self.bell()
+        self.notify(error.message, title=error.title, severity="error", timeout=10, markup=False)

@@ -8,6 +8,7 @@ hash is recomputed here from DESIGN.md §3, not with the code under test.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import sqlite3
@@ -27,6 +28,7 @@ from pos.config import Config
 from pos.domain.sale import SaleRecord
 from pos.errors import LedgerError
 from pos.ledger.database import Ledger
+from pos.ledger.verify import verify
 from pos.simulate import weight_label
 
 GENESIS = "0" * 64
@@ -137,7 +139,7 @@ def test_each_prev_hash_is_the_previous_hash_from_64_zeros(
 ) -> None:
     rows = journal(demo_ledger.path)
     assert rows[0]["prev_hash"] == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after["prev_hash"] == before["hash"], f"seq {after['seq']}"
     assert demo_ledger.head() == (rows[-1]["seq"], rows[-1]["hash"])
 
@@ -180,6 +182,45 @@ def test_payloads_are_stored_canonical_with_chinese_unescaped(
     assert '"name_zh":"农夫山泉饮用天然水 550ml"' in last_sale["payload"]
     # The stored hash covers the UTF-8 bytes of the unescaped text.
     assert last_sale["hash"] == recomputed_hash(last_sale)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "红包🧧 ¥5",
+        'quote " backslash \\ slash /',
+        "line\u2028separator\u2029and\ttab\nnewline",
+        "control \x01\x1f and nul \x00",
+        "e\u0301 vs \u00e9",
+        "",
+    ],
+    ids=["emoji", "escapes", "separators", "controls", "combining", "empty"],
+)
+def test_unusual_text_hashes_exactly_as_the_documented_canonical_form(
+    demo_ledger: Ledger, text: str
+) -> None:
+    with demo_ledger.transaction() as writer:
+        event = writer.append(
+            "drawer.opened", {"reason": text, "staff_no": "101", text or "k": [text, {"x": 1}]}
+        )
+    [row] = raw(demo_ledger.path, "SELECT * FROM journal WHERE seq = ?", (event.seq,))
+    assert json.loads(row["payload"])["reason"] == text
+    assert row["hash"] == recomputed_hash(row) == event.hash
+    assert verify(demo_ledger).ok
+
+
+def test_text_that_is_not_valid_unicode_is_refused_and_nothing_is_written(
+    demo_ledger: Ledger,
+) -> None:
+    before = journal(demo_ledger.path)
+
+    def lone_surrogate() -> None:
+        with demo_ledger.transaction() as writer:
+            writer.append("drawer.opened", {"reason": "\ud800", "staff_no": "101"})
+
+    with pytest.raises(ValueError, match="surrogate"):
+        lone_surrogate()
+    assert journal(demo_ledger.path) == before
 
 
 @pytest.mark.parametrize(
@@ -252,9 +293,11 @@ def test_a_write_transaction_takes_the_write_lock_at_begin(demo_ledger: Ledger) 
     other = sqlite3.connect(demo_ledger.path, timeout=0, isolation_level=None)
     try:
         # Nothing is written inside: only BEGIN IMMEDIATE can be holding the lock.
-        with demo_ledger.transaction():
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
+        with (
+            demo_ledger.transaction(),
+            pytest.raises(sqlite3.OperationalError, match="locked"),
+        ):
+            other.execute("BEGIN IMMEDIATE")
         other.execute("BEGIN IMMEDIATE")  # released at COMMIT
         other.execute("ROLLBACK")
     finally:
@@ -312,13 +355,16 @@ def test_a_transaction_that_raises_leaves_nothing(
     assert counts(demo_ledger.path) == before  # ...and is gone with the event
     assert demo_ledger.head() == head
     for table in ("sales", "sale_lines", "sale_taxes", "payments"):
-        assert raw(demo_ledger.path, f"SELECT * FROM {table} WHERE sale_id = ?",
-                   (payload["sale_id"],)) == []  # fmt: skip
+        assert (
+            raw(demo_ledger.path, f"SELECT * FROM {table} WHERE sale_id = ?", (payload["sale_id"],))
+            == []
+        )
     # The next event takes the seq the failed one would have had: no gap.
     record = sell(checkout, WATER)
     assert journal(demo_ledger.path)[-1]["seq"] == head[0] + 1
-    assert raw(demo_ledger.path, "SELECT seq FROM sales WHERE sale_id = ?",
-               (record.sale_id,)) == [{"seq": head[0] + 1}]  # fmt: skip
+    assert raw(demo_ledger.path, "SELECT seq FROM sales WHERE sale_id = ?", (record.sale_id,)) == [
+        {"seq": head[0] + 1}
+    ]
 
 
 def test_a_projection_that_cannot_be_written_raises_ledger_error_and_leaves_nothing(
@@ -408,17 +454,16 @@ def test_sale_projections_equal_the_journaled_payloads(
             "tax_total": sum(tax["tax"] for tax in payload["taxes"]),
             "change": payload["change"],
         }
-        lines = raw(path, "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
-                    (sale_id,))  # fmt: skip
+        lines = raw(path, "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (sale_id,))
         assert [{**line, "sale_id": sale_id} for line in payload["lines"]] == lines
-        taxes = raw(path, "SELECT * FROM sale_taxes WHERE sale_id = ? ORDER BY rate_bp",
-                    (sale_id,))  # fmt: skip
+        taxes = raw(path, "SELECT * FROM sale_taxes WHERE sale_id = ? ORDER BY rate_bp", (sale_id,))
         assert [
             {**tax, "sale_id": sale_id}
             for tax in sorted(payload["taxes"], key=lambda t: t["rate_bp"])
         ] == taxes
-        payments = raw(path, "SELECT * FROM payments WHERE sale_id = ? ORDER BY payment_id",
-                       (sale_id,))  # fmt: skip
+        payments = raw(
+            path, "SELECT * FROM payments WHERE sale_id = ? ORDER BY payment_id", (sale_id,)
+        )
         assert [
             {**payment, "sale_id": sale_id, "seq": event["seq"]}
             for payment in sorted(payload["payments"], key=lambda p: p["payment_id"])

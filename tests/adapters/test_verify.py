@@ -11,7 +11,7 @@ import json
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,20 @@ def canonical_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def insert_event(fields: dict[str, Any]) -> tuple[str, tuple[object, ...]]:
+    """An INSERT of a forged event whose hash is correctly computed over its fields."""
+    return (
+        "INSERT INTO journal (seq, event_id, device_id, type, ts, payload, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            *(fields[name] for name in ("seq", "event_id", "device_id", "type", "ts")),
+            json.dumps(fields["payload"], sort_keys=True, separators=(",", ":")),
+            fields["prev_hash"],
+            canonical_hash(fields),
+        ),
+    )
+
+
 def run_verify(path: Path) -> Report:
     ledger = Ledger.open(path, "T01")
     try:
@@ -95,11 +109,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def data(pristine: Path, tmp_path: Path) -> Iterator[Path]:
+def data(pristine: Path, tmp_path: Path) -> Path:
     """A fresh copy of the pristine data folder."""
     copy = tmp_path / "data"
     shutil.copytree(pristine, copy)
-    yield copy
+    return copy
 
 
 @pytest.fixture
@@ -132,8 +146,14 @@ def test_verify_reads_without_changing_anything(db: Path) -> None:
 
 def test_an_edited_sale_total_is_found_at_its_seq(db: Path) -> None:
     seq = sale_seqs(db)[20]
-    tamper(db, ("UPDATE journal SET payload = json_set(payload, '$.total',"
-                " json_extract(payload, '$.total') - 100) WHERE seq = ?", (seq,)))  # fmt: skip
+    tamper(
+        db,
+        (
+            "UPDATE journal SET payload = json_set(payload, '$.total',"
+            " json_extract(payload, '$.total') - 100) WHERE seq = ?",
+            (seq,),
+        ),
+    )
     assert single_chain_problem(run_verify(db)) == (
         seq,
         "hash does not match the event's contents (the event was edited)",
@@ -142,8 +162,13 @@ def test_an_edited_sale_total_is_found_at_its_seq(db: Path) -> None:
 
 def test_an_edited_non_sale_event_is_found_at_its_seq(db: Path) -> None:
     seq = raw(db, "SELECT seq FROM journal WHERE type = 'staff.added' ORDER BY seq")[1]["seq"]
-    tamper(db, ("UPDATE journal SET payload = replace(payload, 'cashier', 'manager')"
-                " WHERE seq = ?", (seq,)))  # fmt: skip
+    tamper(
+        db,
+        (
+            "UPDATE journal SET payload = replace(payload, 'cashier', 'manager') WHERE seq = ?",
+            (seq,),
+        ),
+    )
     assert single_chain_problem(run_verify(db))[0] == seq
 
 
@@ -151,8 +176,11 @@ def test_an_edited_timestamp_is_found_at_its_seq(db: Path) -> None:
     seq = sale_seqs(db)[10]
     [row] = raw(db, "SELECT ts FROM journal WHERE seq = ?", (seq,))
     earlier = "2001" + row["ts"][4:]
-    tamper(db, ("UPDATE journal SET ts = ? WHERE seq = ?", (earlier, seq)),
-           ("UPDATE sales SET ts = ? WHERE seq = ?", (earlier, seq)))  # fmt: skip
+    tamper(
+        db,
+        ("UPDATE journal SET ts = ? WHERE seq = ?", (earlier, seq)),
+        ("UPDATE sales SET ts = ? WHERE seq = ?", (earlier, seq)),
+    )
     seq_found, message = single_chain_problem(run_verify(db))
     assert seq_found == seq
     assert "hash does not match" in message
@@ -233,12 +261,7 @@ def test_a_forged_event_with_a_valid_hash_but_the_wrong_prev_hash_is_found(db: P
         "payload": {"reason": "no_sale", "staff_no": "101"},
         "prev_hash": before_last["hash"],  # skips the real last event
     }
-    forged_hash = canonical_hash(forged)
-    tamper(db, ("INSERT INTO journal (seq, event_id, device_id, type, ts, payload, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (forged["seq"], forged["event_id"], "T01", forged["type"], forged["ts"],
-                 json.dumps(forged["payload"], sort_keys=True, separators=(",", ":")),
-                 forged["prev_hash"], forged_hash)))  # fmt: skip
+    tamper(db, insert_event(forged))
     assert single_chain_problem(run_verify(db)) == (
         last["seq"] + 1,
         "prev_hash is not the previous event's hash (an event was removed or replaced)",
@@ -256,10 +279,7 @@ def test_a_forged_event_from_another_device_is_found(db: Path) -> None:
         "payload": {"reason": "no_sale", "staff_no": "101"},
         "prev_hash": last["hash"],
     }
-    tamper(db, ("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (forged["seq"], forged["event_id"], "T99", forged["type"], forged["ts"],
-                 json.dumps(forged["payload"], sort_keys=True, separators=(",", ":")),
-                 forged["prev_hash"], canonical_hash(forged))))  # fmt: skip
+    tamper(db, insert_event(forged))
     seq, message = single_chain_problem(run_verify(db))
     assert seq == last["seq"] + 1
     assert "T99" in message
@@ -295,10 +315,16 @@ def test_an_edited_sale_total_in_the_projection_is_found(db: Path) -> None:
 
 
 def test_a_deleted_sale_line_is_found(db: Path) -> None:
-    [line] = raw(db, "SELECT sale_id, line_no FROM sale_lines ORDER BY sale_id, line_no"
-                     " LIMIT 1 OFFSET 17")  # fmt: skip
-    tamper(db, ("DELETE FROM sale_lines WHERE sale_id = ? AND line_no = ?",
-                (line["sale_id"], line["line_no"])))  # fmt: skip
+    [line] = raw(
+        db, "SELECT sale_id, line_no FROM sale_lines ORDER BY sale_id, line_no LIMIT 1 OFFSET 17"
+    )
+    tamper(
+        db,
+        (
+            "DELETE FROM sale_lines WHERE sale_id = ? AND line_no = ?",
+            (line["sale_id"], line["line_no"]),
+        ),
+    )
     report = run_verify(db)
     [problem] = report.problems
     assert problem.seq is None
@@ -308,8 +334,13 @@ def test_a_deleted_sale_line_is_found(db: Path) -> None:
 
 def test_an_extra_payment_is_found(db: Path) -> None:
     [sale] = raw(db, "SELECT sale_id, seq FROM sales WHERE seq = ?", (sale_seqs(db)[-1],))
-    tamper(db, ("INSERT INTO payments VALUES (?, ?, ?, 'cash', 100, 100, 0)",
-                ("ffffffff-0000-4000-8000-000000000000", sale["sale_id"], sale["seq"])))  # fmt: skip
+    tamper(
+        db,
+        (
+            "INSERT INTO payments VALUES (?, ?, ?, 'cash', 100, 100, 0)",
+            ("ffffffff-0000-4000-8000-000000000000", sale["sale_id"], sale["seq"]),
+        ),
+    )
     [problem] = run_verify(db).problems
     assert problem.seq is None
     assert problem.message.startswith("payments: row ")
@@ -339,9 +370,15 @@ def test_cli_verify_names_the_edited_seq_and_exits_1(
     data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seq = sale_seqs(data / "ledger.db")[33]
-    tamper(data / "ledger.db", ("UPDATE journal SET payload = json_set(payload, '$.change',"
-                                " json_extract(payload, '$.change') + 1)"
-                                " WHERE seq = ?", (seq,)))  # fmt: skip
+    tamper(
+        data / "ledger.db",
+        (
+            "UPDATE journal SET payload = json_set(payload, '$.change',"
+            " json_extract(payload, '$.change') + 1)"
+            " WHERE seq = ?",
+            (seq,),
+        ),
+    )
     assert main(["--data", str(data), "ledger", "verify"]) == 1
     out, err = capsys.readouterr()
     assert out == ""

@@ -1,0 +1,142 @@
+"""Every string the till shows, in zh-CN and en.
+
+Screens ask for text by key; `Strings` formats it in the current language. A key
+missing from a language is a test failure (tests/tui/test_i18n.py), never a blank label.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("zh-CN", "en")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    # sign-in and shift
+    "sign_in.title": ("收银员登录", "Cashier sign-in"),
+    "sign_in.staff_no": ("工号", "Staff number"),
+    "sign_in.pin": ("密码", "PIN"),
+    "sign_in.hint": ("输入工号和密码后按 Enter", "Enter your number and PIN, then Enter"),
+    "sign_in.checking": ("正在验证…", "Checking…"),
+    "shift.title": ("开班", "Open shift"),
+    "shift.float": ("备用金（元）", "Opening float (yuan)"),
+    "shift.hint": ("输入钱箱里的备用金后按 Enter", "Count the float in the drawer, then Enter"),
+    "shift.opened": ("已开班，备用金 {amount}", "Shift open, float {amount}"),
+    # status bar
+    "status.cashier": ("收银员", "Cashier"),
+    "status.shift": ("班次", "Shift"),
+    "status.offline": ("离线", "Offline"),
+    "status.online": ("在线", "Online"),
+    "status.backlog": ("未同步 {count}", "Unsynced {count}"),
+    "status.printer": ("打印机", "Printer"),
+    "status.scanner": ("扫码枪", "Scanner"),
+    "status.ready": ("就绪", "ready"),
+    # sale screen
+    "cart.item": ("商品", "Item"),
+    "cart.qty": ("数量", "Qty"),
+    "cart.price": ("单价", "Price"),
+    "cart.discount": ("优惠", "Disc."),
+    "cart.total": ("金额", "Total"),
+    "cart.empty": ("扫码或输入条码 / 货号开始销售", "Scan or type a barcode / SKU to start a sale"),
+    "totals.items": ("件数", "Items"),
+    "totals.subtotal": ("小计", "Subtotal"),
+    "totals.discount": ("优惠", "Discount"),
+    "totals.tax": ("含税 {rate}", "VAT {rate}"),
+    "totals.due": ("应收", "Due"),
+    "member.none": ("未识别会员", "No member"),
+    "member.hint": ("会员与优惠券将在此显示", "Member and coupons appear here"),
+    "entry.placeholder": ("扫码 / 输入条码、货号；3*条码 = 3 件", "Scan / type code or SKU; 3*code = 3"),
+    "last.change": ("找零", "Change"),
+    "last.paid": ("已收款 {receipt}", "Paid {receipt}"),
+    # actions (footer and help)
+    "action.help": ("帮助", "Help"),
+    "action.quantity": ("数量", "Qty"),
+    "action.lookup": ("查价", "Lookup"),
+    "action.discount": ("折扣", "Discount"),
+    "action.price": ("改价", "Price"),
+    "action.suspend": ("挂单", "Suspend"),
+    "action.resume": ("取单", "Resume"),
+    "action.remove": ("删行", "Remove"),
+    "action.reprint": ("重印", "Reprint"),
+    "action.no_sale": ("开钱箱", "No sale"),
+    "action.clear": ("清单", "Clear"),
+    "action.pay_cash": ("现金", "Cash"),
+    "action.language": ("English", "中文"),
+    "action.sign_out": ("退出登录", "Sign out"),
+    # help
+    "help.title": ("按键说明", "Keys"),
+    "help.close": ("按 Esc 关闭", "Esc closes"),
+    # tender
+    "tender.title": ("现金收款", "Cash payment"),
+    "tender.due": ("应收 {amount}", "Due {amount}"),
+    "tender.amount": ("实收金额（元），空 = 正好", "Amount tendered (yuan), empty = exact"),
+    "tender.notes": ("F1 ¥10  F2 ¥20  F3 ¥50  F4 ¥100  Enter 确认  Esc 返回",
+                     "F1 ¥10  F2 ¥20  F3 ¥50  F4 ¥100  Enter pay  Esc back"),
+    "tender.short": ("实收 {given} 少于应收 {due}", "Tendered {given} is less than {due} due"),
+    # prompts
+    "quantity.title": ("修改数量", "Change quantity"),
+    "quantity.prompt": ("{item} 的数量", "Quantity of {item}"),
+    "discount.title": ("行折扣", "Line discount"),
+    "discount.prompt": ("减免金额（元）或百分比（如 10%）", "Amount off (yuan) or percent (e.g. 10%)"),
+    "price.title": ("改价", "Price override"),
+    "price.prompt": ("{item} 的新单价（元）", "New unit price of {item} (yuan)"),
+    "manager.title": ("需要经理授权", "Manager approval"),
+    "manager.prompt": ("{action}：请经理输入工号和密码", "{action}: a manager enters number and PIN"),
+    "confirm.clear": ("清空当前销售？(Y/N)", "Clear the whole sale? (Y/N)"),
+    "lookup.title": ("查价（不加入销售）", "Price lookup (not added)"),
+    "lookup.prompt": ("名称、货号或条码", "Name, SKU or barcode"),
+    "resume.title": ("取回挂单", "Resume a suspended sale"),
+    "resume.none": ("没有挂单", "No suspended sales"),
+    "receipt.title": ("小票预览", "Receipt preview"),
+    "receipt.copy_title": ("重印小票（副本）", "Receipt reprint (copy)"),
+    # notices
+    "notice.suspended": ("已挂单", "Sale suspended"),
+    "notice.resumed": ("已取回挂单", "Sale resumed"),
+    "notice.cleared": ("已清空", "Sale cleared"),
+    "notice.removed": ("已删除 {item}", "Removed {item}"),
+    "notice.no_line": ("请先选择一行", "Select a line first"),
+    "notice.nothing_to_pay": ("请先扫码", "Scan something first"),
+    "notice.no_receipt": ("还没有小票", "No receipt yet"),
+    "notice.drawer_opened": ("钱箱已打开（{who}）", "Drawer opened ({who})"),
+    "notice.bad_amount": ("金额无效", "Not a valid amount"),
+    "notice.bad_quantity": ("数量无效", "Not a valid quantity"),
+    # refusals of scans, by reason (the detail follows in the message)
+    "refused.title": ("无法识别", "Not accepted"),
+    "refused.unknown_product": ("商品不存在：{code}", "Not in the catalog: {code}"),
+    "refused.unknown_plu": ("称重商品 PLU 不存在", "Unknown scale PLU"),
+    "refused.needs_weight": ("称重商品，请扫电子秤标签", "Sold by weight: scan the scale label"),
+    "refused.wallet_unavailable": ("暂不支持扫码付款，请收现金", "Wallet payments unavailable: take cash"),
+    "refused.bad_check_digit": ("条码校验位错误", "Barcode check digit is wrong"),
+    "refused.control_characters": ("含有控制字符，已拒绝", "Contains control characters"),
+    "refused.too_long": ("内容过长，已拒绝", "Too long"),
+    "refused.empty": ("空输入", "Nothing entered"),
+    "refused.unknown_format": ("不是本机能识别的条码", "Not a code this till reads"),
+    "refused.wallet_prefix": ("不是有效的付款码", "Not a valid payment code"),
+    "refused.wallet_length": ("付款码位数不对", "Payment code has the wrong length"),
+    "refused.bad_quantity": ("数量无效", "Not a valid quantity"),
+    "refused.cart": ("无法加入", "Could not add"),
+}  # fmt: skip
+
+
+class Strings:
+    """Text in one language; `strings("totals.due")` or with fields, `strings(key, n=3)`."""
+
+    def __init__(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        self.lang = lang
+        self._index = LANGUAGES.index(lang)
+
+    def __call__(self, key: str, **fields: object) -> str:
+        text = _TEXT[key][self._index]
+        return text.format(**fields) if fields else text
+
+    def has(self, key: str) -> bool:
+        return key in _TEXT
+
+    def other(self) -> Strings:
+        """The other language, for the switch key."""
+        return Strings(LANGUAGES[1 - self._index])
+
+
+def all_keys() -> list[str]:
+    return list(_TEXT)

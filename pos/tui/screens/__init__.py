@@ -1,0 +1,1 @@
+"""The till's screens and modal dialogs."""

@@ -1,0 +1,473 @@
+"""The sale screen: where a cashier spends the day.
+
+Cart changes are pure and immediate (the checkout's cart, on the event loop); anything
+that touches the ledger or a device runs in a thread worker and reports back with
+`call_from_thread`. The sale in progress is saved after every change so a crash or a
+restart brings it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingsMap
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Digits, Footer, Input, Label, Static
+
+from devices.drawer import CashDrawer
+from pos.cash_drawer import open_drawer
+from pos.checkout import Added, Checkout, ReceiptRequested, Refused, ScanOutcome
+from pos.domain.cart import Discount
+from pos.domain.errors import PosError
+from pos.domain.money import format_amount, parse_amount
+from pos.domain.sale import SaleRecord
+from pos.ledger.queries import last_sale, sale_by_receipt
+from pos.receipt_copies import record_reprint
+from pos.shifts import Shift
+from pos.staff import StaffMember
+from pos.tui.i18n import Strings
+from pos.tui.keys import bindings
+from pos.tui.messages import LanguageSwitched, SignedOut
+from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
+from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
+from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
+from receipts.text import StoreHeader, receipt_lines
+from sync.outbox import backlog
+
+STATUS_REFRESH_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SaleSession:
+    """Everything the sale screen works with, handed down by the app."""
+
+    checkout: Checkout
+    cashier: StaffMember
+    shift: Shift
+    drawer: CashDrawer
+    store: StoreHeader
+    keys: Mapping[str, str]
+    max_failures: int
+    lockout: timedelta
+    printer: str
+    scanner: str
+
+
+class SaleScreen(Screen[None]):
+    """Scan, adjust, pay; every action has a key (see keys.py and the help screen)."""
+
+    def __init__(self, session: SaleSession, strings: Strings) -> None:
+        super().__init__()
+        self.session = session
+        self.checkout = session.checkout
+        self.strings = strings
+        self._backlog = 0
+        self._last: SaleRecord | None = None
+        # While a sale commits its cart must not change: entries wait here meanwhile.
+        self._paying = False
+        self._waiting: list[tuple[str, bool]] = []
+        self._bind_keys()
+
+    # -- layout --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="body"):
+            with ContentSwitcher(initial="cart", id="main"):
+                yield CartTable(id="cart", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="last-receipt"):
+                    yield Static(id="receipt-text", classes="paper")
+            with Vertical(id="side"):
+                yield TotalsPanel(id="totals")
+                with Vertical(id="change-box"):
+                    yield Label(id="change-label")
+                    yield Digits(id="change")
+                yield MemberPanel(id="member")
+        yield Input(placeholder=self.strings("entry.placeholder"), id="entry", max_length=4096)
+        yield MessageLine(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#change-box").display = False
+        self._show_sale()
+        self._show_status()
+        self.query_one(MemberPanel).show(self.strings)
+        self.query_one("#entry", Input).focus()
+        self.set_interval(STATUS_REFRESH_S, self._poll_status)
+        self._poll_status()
+
+    def _bind_keys(self) -> None:
+        # The keys are the store's (pos.toml) and the labels follow the language, so
+        # the bindings are built per screen rather than declared on the class.
+        self._bindings = BindingsMap(bindings(self.session.keys, self.strings))
+
+    # -- scans and typed entries ---------------------------------------------------
+
+    @on(Input.Submitted, "#entry")
+    def _entered(self, event: Input.Submitted) -> None:
+        event.input.clear()
+        if event.value.strip():
+            self._take(event.value, typed=True)
+
+    def scan(self, text: str) -> None:
+        """A scan from any scanner (the wedge detector, a serial or camera reader)."""
+        self._take(text, typed=False)
+
+    def _take(self, text: str, *, typed: bool) -> None:
+        if self._paying:
+            self._waiting.append((text, typed))
+            return
+        self._apply(self.checkout.enter(text) if typed else self.checkout.scan(text))
+
+    def _apply(self, outcome: ScanOutcome) -> None:
+        if isinstance(outcome, Refused):
+            self._refuse(outcome)
+        elif isinstance(outcome, ReceiptRequested):
+            self._open_receipt(outcome.receipt_no)
+        else:
+            self._added(outcome)
+
+    def _added(self, outcome: Added) -> None:
+        self._back_to_cart()
+        self._show_sale()
+        self.query_one(CartTable).follow_last()
+        name = outcome.item.name(self.strings.lang)
+        self._say(f"+ {name}  {format_amount(outcome.line.gross)}")
+        self._save_draft()
+
+    def _refuse(self, refused: Refused) -> None:
+        key = f"refused.{refused.reason}"
+        title = self.strings(key, code="") if self.strings.has(key) else self.strings(
+            "refused.title")  # fmt: skip
+        self.app.bell()
+        self._say(f"{title} · {refused.message}", error=True)
+
+    # -- cart actions --------------------------------------------------------------
+
+    def action_quantity(self) -> None:
+        line_id = self._selected()
+        if line_id is None:
+            return
+        line = self.checkout.cart.line(line_id)
+        prompt = self.strings("quantity.prompt", item=line.item.name(self.strings.lang))
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            if not answer.isdigit():
+                self._say(self.strings("notice.bad_quantity"), error=True)
+                return
+            self._change(lambda: self.checkout.cart.set_quantity(line_id, int(answer)))
+
+        self.app.push_screen(AskText(self.strings("quantity.title"), prompt,
+                                     value=str(line.quantity)), answered)  # fmt: skip
+
+    def action_remove(self) -> None:
+        line_id = self._selected()
+        if line_id is None:
+            return
+        name = self.checkout.cart.line(line_id).item.name(self.strings.lang)
+        self._change(lambda: self.checkout.cart.remove(line_id))
+        self._say(self.strings("notice.removed", item=name))
+
+    def action_discount(self) -> None:
+        line_id = self._selected()
+        if line_id is None:
+            return
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                discount = (
+                    Discount(percent_bp=parse_amount(answer.removesuffix("%")))
+                    if answer.endswith("%")
+                    else Discount(amount=parse_amount(answer))
+                )
+            except PosError as error:
+                self._say(error.message, error=True)
+                return
+            self._with_manager(
+                "line_discount", "action.discount", {"line_id": line_id, "answer": answer},
+                lambda: self.checkout.cart.set_line_discount(line_id, discount),
+            )  # fmt: skip
+
+        self.app.push_screen(
+            AskText(self.strings("discount.title"), self.strings("discount.prompt")), answered
+        )
+
+    def action_price(self) -> None:
+        line_id = self._selected()
+        if line_id is None:
+            return
+        line = self.checkout.cart.line(line_id)
+        prompt = self.strings("price.prompt", item=line.item.name(self.strings.lang))
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                price = parse_amount(answer)
+            except PosError as error:
+                self._say(error.message, error=True)
+                return
+            self._with_manager(
+                "price_override", "action.price",
+                {"sku": line.item.sku, "old": line.unit_price, "new": price},
+                lambda: self.checkout.cart.override_price(line_id, price),
+            )  # fmt: skip
+
+        self.app.push_screen(AskText(self.strings("price.title"), prompt,
+                                     value=format_amount(line.unit_price)), answered)  # fmt: skip
+
+    def action_clear(self) -> None:
+        if self.checkout.cart.is_empty:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._ledger_job(self.checkout.clear, self.strings("notice.cleared"))
+
+        self.app.push_screen(Confirm(self.strings("confirm.clear")), answered)
+
+    def action_lookup(self) -> None:
+        self.app.push_screen(PriceLookup(self.checkout.catalog, self.strings))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.session.keys, self.strings))
+
+    def action_suspend(self) -> None:
+        if self.checkout.cart.is_empty:
+            return
+        self._ledger_job(self.checkout.suspend, self.strings("notice.suspended"))
+
+    def action_resume(self) -> None:
+        self._list_suspended()
+
+    @work(thread=True, group="ledger")
+    def _list_suspended(self) -> None:
+        sales = self.checkout.suspended()
+
+        def picked(draft_id: str | None) -> None:
+            if draft_id:
+                self._ledger_job(lambda: self.checkout.resume(draft_id),
+                                 self.strings("notice.resumed"))  # fmt: skip
+
+        self.app.call_from_thread(self.app.push_screen, ResumeSale(sales, self.strings), picked)
+
+    # -- paying --------------------------------------------------------------------
+
+    def action_pay_cash(self) -> None:
+        if self.checkout.cart.is_empty:
+            self._say(self.strings("notice.nothing_to_pay"), error=True)
+            return
+        due = self.checkout.cart.totals().total
+
+        def tendered(amount: int | None) -> None:
+            if amount is not None:
+                self._paying = True
+                self._pay(amount)
+
+        self.app.push_screen(CashTender(due, self.strings), tendered)
+
+    @work(thread=True, group="ledger")
+    def _pay(self, tendered: int) -> None:
+        try:
+            record = self.checkout.pay_cash(tendered)
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            self.app.call_from_thread(self._payment_over)
+            return
+        self.app.call_from_thread(self._paid, record)
+        self.app.call_from_thread(self._payment_over)
+        try:
+            open_drawer(self.session.drawer, self.checkout.ledger, reason="sale",
+                        staff_no=record.cashier, sale_id=record.sale_id)  # fmt: skip
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+
+    def _paid(self, record: SaleRecord) -> None:
+        self._last = record
+        self._show_sale()
+        lines = receipt_lines(record, self.session.store, lang=self.strings.lang)
+        self.query_one("#receipt-text", Static).update(Text("\n".join(lines)))
+        self.query_one("#main", ContentSwitcher).current = "last-receipt"
+        self.query_one("#change-label", Label).update(Text(self.strings("last.change")))
+        self.query_one("#change", Digits).update(f"¥{format_amount(record.change)}")
+        self.query_one("#change-box").display = True
+        self._say(self.strings("last.paid", receipt=record.receipt_no))
+
+    def _payment_over(self) -> None:
+        self._paying = False
+        waiting, self._waiting = self._waiting, []
+        for text, typed in waiting:
+            self._take(text, typed=typed)
+
+    def _back_to_cart(self) -> None:
+        self.query_one("#main", ContentSwitcher).current = "cart"
+        self.query_one("#change-box").display = False
+
+    # -- receipts and the drawer -------------------------------------------------------
+
+    def action_reprint(self) -> None:
+        self._reprint(None)
+
+    def _open_receipt(self, receipt_no: str) -> None:
+        self._reprint(receipt_no)
+
+    @work(thread=True, group="ledger")
+    def _reprint(self, receipt_no: str | None) -> None:
+        ledger = self.checkout.ledger
+        with ledger.read() as conn:
+            record = last_sale(conn) if receipt_no is None else sale_by_receipt(conn, receipt_no)
+        if record is None:
+            self.app.call_from_thread(self._say, self.strings("notice.no_receipt"), error=True)
+            return
+        try:
+            record_reprint(ledger, record, self.session.cashier.staff_no)
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        lines = receipt_lines(record, self.session.store, lang=self.strings.lang, copy=True)
+        self.app.call_from_thread(
+            self.app.push_screen, ReceiptView(self.strings("receipt.copy_title"), lines)
+        )
+
+    def action_no_sale(self) -> None:
+        def approved(manager: StaffMember | None) -> None:
+            if manager is not None:
+                self._no_sale(manager)
+
+        self.app.push_screen(self._approval("no_sale", "action.no_sale", {}), approved)
+
+    @work(thread=True, group="ledger")
+    def _no_sale(self, manager: StaffMember) -> None:
+        try:
+            open_drawer(self.session.drawer, self.checkout.ledger, reason="no_sale",
+                        staff_no=manager.staff_no)  # fmt: skip
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        self.app.call_from_thread(self._say, self.strings("notice.drawer_opened", who=manager.name))
+
+    # -- language and sign-out ---------------------------------------------------------
+
+    def action_language(self) -> None:
+        self.strings = self.strings.other()
+        self._bind_keys()
+        self.refresh_bindings()
+        self.query_one("#entry", Input).placeholder = self.strings("entry.placeholder")
+        self.query_one(MemberPanel).show(self.strings)
+        self._show_sale()
+        self._show_status()
+        if self._last is not None and self.query_one("#change-box").display:
+            self._paid(self._last)
+        self.post_message(LanguageSwitched())
+
+    def action_sign_out(self) -> None:
+        self.post_message(SignedOut())
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _selected(self) -> int | None:
+        line_id = self.query_one(CartTable).selected_line
+        if line_id is None:
+            self._say(self.strings("notice.no_line"), error=True)
+        return line_id
+
+    def _change(self, change: Callable[[], object]) -> None:
+        if self._paying:
+            return
+        try:
+            change()
+        except PosError as error:
+            self._say(f"{error.title} · {error.message}", error=True)
+            self.app.bell()
+            return
+        self._show_sale()
+        self._save_draft()
+
+    def _with_manager(
+        self, action: str, label: str, detail: dict[str, Any], change: Callable[[], object]
+    ) -> None:
+        def approved(manager: StaffMember | None) -> None:
+            if manager is not None:
+                self._change(change)
+
+        self.app.push_screen(self._approval(action, label, detail), approved)
+
+    def _approval(self, action: str, label: str, detail: dict[str, Any]) -> ManagerApproval:
+        return ManagerApproval(
+            self.checkout.ledger, self.strings, action=action, action_label=self.strings(label),
+            cashier=self.session.cashier.staff_no, detail=detail,
+            max_failures=self.session.max_failures, lockout=self.session.lockout,
+        )  # fmt: skip
+
+    def _ledger_job(self, job: Callable[[], object], done: str) -> None:
+        self._run_ledger_job(job, done)
+
+    @work(thread=True, group="ledger")
+    def _run_ledger_job(self, job: Callable[[], object], done: str) -> None:
+        try:
+            job()
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        self.app.call_from_thread(self._job_done, done)
+
+    def _job_done(self, done: str) -> None:
+        self._back_to_cart()
+        self._show_sale()
+        self._say(done)
+
+    @work(thread=True, group="drafts")
+    def _save_draft(self) -> None:
+        try:
+            self.checkout.save_draft()
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+
+    def _error(self, error: PosError) -> None:
+        self.app.bell()
+        self._say(f"{error.title} · {error.message}", error=True)
+        self.notify(error.message, title=error.title, severity="error", timeout=8, markup=False)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.query_one(MessageLine).say(text, error=error)
+
+    def _show_sale(self) -> None:
+        totals = self.checkout.cart.totals()
+        self.query_one(CartTable).show(self.checkout.cart, totals, self.strings)
+        self.query_one(TotalsPanel).show(totals, self.strings)
+
+    def _show_status(self) -> None:
+        session = self.session
+        self.query_one(StatusBar).show(
+            TillStatus(
+                store=session.store.name,
+                cashier=f"{session.cashier.staff_no} {session.cashier.name}",
+                shift=session.shift.opened_ts[11:16],
+                online=False,
+                backlog=self._backlog,
+                printer=session.printer,
+                scanner=session.scanner,
+            ),
+            self.strings,
+        )
+
+    @work(thread=True, exclusive=True, group="status")
+    def _poll_status(self) -> None:
+        with self.checkout.ledger.read() as conn:
+            count = backlog(conn)
+        self.app.call_from_thread(self._status_polled, count)
+
+    def _status_polled(self, count: int) -> None:
+        self._backlog = count
+        self._show_status()

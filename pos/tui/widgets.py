@@ -1,0 +1,142 @@
+"""The sale screen's widgets. Each takes what it shows as arguments (attributes down)
+and never reaches into the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from pos.domain.cart import Cart, CartTotals
+from pos.domain.money import format_amount
+from pos.tui.i18n import Strings
+from receipts.text import format_rate
+
+
+@dataclass(frozen=True, slots=True)
+class TillStatus:
+    """What the status bar shows; replaced whole when anything changes."""
+
+    store: str
+    cashier: str
+    shift: str
+    online: bool = False
+    backlog: int = 0
+    printer: str = ""
+    scanner: str = ""
+
+
+class StatusBar(Static):
+    """Store, cashier, shift, online/offline, unsynced backlog, printer and scanner."""
+
+    def show(self, status: TillStatus, strings: Strings) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {status.store} ", style="bold")
+        text.append(f"│ {strings('status.cashier')} {status.cashier} ")
+        text.append(f"│ {strings('status.shift')} {status.shift} ")
+        online = strings("status.online" if status.online else "status.offline")
+        text.append(f"│ {online} ", style="green" if status.online else "yellow")
+        text.append(f"│ {strings('status.backlog', count=status.backlog)} ")
+        text.append(f"│ {strings('status.printer')} {status.printer} ")
+        text.append(f"│ {strings('status.scanner')} {status.scanner}")
+        self.update(text)
+
+
+class CartTable(DataTable[Text]):
+    """The lines of the sale; names are cell-width aware through Rich."""
+
+    NUMBERS_WIDTH = 6 + 7 + 8
+    """Quantity, price and total columns, in cells."""
+    DISCOUNT_WIDTH = 7
+    WIDE = 70
+    """From this width on the discount has a column of its own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[Cart, CartTotals, Strings] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
+    def show(self, cart: Cart, totals: CartTotals, strings: Strings) -> None:
+        self._shown = (cart, totals, strings)
+        selected = self.cursor_row
+        wide = self.size.width >= self.WIDE
+        columns = 5 if wide else 4
+        numbers = self.NUMBERS_WIDTH + (self.DISCOUNT_WIDTH if wide else 0)
+        # The name takes what the numbers leave (each column pads one cell a side,
+        # and the scrollbar takes two).
+        name_width = max(8, self.size.width - numbers - 2 * columns - 2)
+        self.clear(columns=True)
+        self.add_column(strings("cart.item"), key="item", width=name_width)
+        self.add_column(strings("cart.qty"), key="qty")
+        self.add_column(strings("cart.price"), key="price")
+        if wide:
+            self.add_column(strings("cart.discount"), key="discount")
+        self.add_column(strings("cart.total"), key="total")
+        amounts = {line.line_id: line for line in totals.lines}
+        for line in cart.lines:
+            amount = amounts[line.line_id]
+            quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
+            discount = amount.line_discount + amount.cart_discount_share
+            # Product names are data: Text never parses markup in them.
+            cells = [
+                Text(line.item.name(strings.lang), overflow="ellipsis", no_wrap=True),
+                Text(quantity, justify="right"),
+                Text(format_amount(line.unit_price), justify="right"),
+                Text(f"-{format_amount(discount)}" if discount else "", justify="right"),
+                Text(format_amount(amount.net) + ("" if wide or not discount else "*"),
+                     justify="right"),
+            ]  # fmt: skip
+            if not wide:
+                del cells[3]
+            self.add_row(*cells, key=str(line.line_id))
+        if cart.lines:
+            self.move_cursor(row=min(max(selected, 0), len(cart.lines) - 1))
+
+    def follow_last(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+    @property
+    def selected_line(self) -> int | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+
+class TotalsPanel(Static):
+    def show(self, totals: CartTotals, strings: Strings) -> None:
+        text = Text()
+        rows = [(strings("totals.items"), str(totals.item_count)),
+                (strings("totals.subtotal"), format_amount(totals.subtotal))]  # fmt: skip
+        if totals.discount_total:
+            rows.append((strings("totals.discount"), f"-{format_amount(totals.discount_total)}"))
+        rows += [
+            (strings("totals.tax", rate=format_rate(rate)), format_amount(tax))
+            for rate, tax in totals.tax_by_rate
+        ]
+        for label, value in rows:
+            text.append(f"{label}\t{value}\n")
+        text.append(f"{strings('totals.due')}\t¥{format_amount(totals.total)}", style="bold")
+        text.expand_tabs(tab_size=14)
+        self.update(text)
+
+
+class MemberPanel(Static):
+    """The member and coupons of the sale (filled once membership exists)."""
+
+    def show(self, strings: Strings) -> None:
+        self.update(Text(f"{strings('member.none')}\n{strings('member.hint')}"))
+
+
+class MessageLine(Static):
+    """The status area under the entry line: the last refusal or confirmation."""
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.set_class(error, "-error")
+        self.update(Text(text, no_wrap=True, overflow="ellipsis"))
