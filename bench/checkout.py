@@ -52,8 +52,12 @@ def baseline_latencies(folder: Path, ledger_file: Path) -> list[float]:
     """Insert the very rows the checkout wrote, sale by sale, into an empty copy of the
     ledger's schema (same tables, indexes and triggers) with bare sqlite3."""
     source = sqlite3.connect(ledger_file)
-    schema = [sql for (sql,) in source.execute(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid")]  # fmt: skip
+    schema = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        )
+    ]
     sales = source.execute("SELECT * FROM sales ORDER BY seq").fetchall()
     children = {
         table: _rows_by_sale(source, table) for table in ("sale_lines", "sale_taxes", "payments")

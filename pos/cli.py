@@ -31,8 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         command: Command = args.command
         return command(args, config)
     except PosError as error:
-        print(f"error: {error.title}\n  {error.message.replace(chr(10), chr(10) + '  ')}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {error.title}\n  {error.message.replace(chr(10), chr(10) + '  ')}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -41,13 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", type=Path, default=argparse.SUPPRESS,
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="pos.toml to use (default: $POS_CONFIG, else the built-in demo store)",
-    )  # fmt: skip
+    )
     common.add_argument(
-        "--data", type=Path, default=argparse.SUPPRESS,
+        "--data",
+        type=Path,
+        default=argparse.SUPPRESS,
         help="data folder holding the ledger (overrides [till] data_dir)",
-    )  # fmt: skip
+    )
 
     parser = argparse.ArgumentParser(
         prog="pos", parents=[common], description="The till. With no command, run it."
@@ -81,8 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 
     command("verify", _ledger_verify, "check the hash chain and the projections", ["ledger"])
     export = command("export", _ledger_export, "write the journal as JSON Lines", ["ledger"])
-    export.add_argument("--since", type=int, default=0, metavar="SEQ",
-                        help="only events after this seq")  # fmt: skip
+    export.add_argument(
+        "--since", type=int, default=0, metavar="SEQ", help="only events after this seq"
+    )
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     backup = command("backup", _ledger_backup, "copy the live ledger safely", ["ledger"])
     backup.add_argument("dest", type=Path, help="backup file, or a folder for a dated file")
@@ -91,19 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("backup", type=Path)
 
-    cat_import = command("import", _catalog_import, "add or update products from CSV",
-                         ["catalog"])  # fmt: skip
+    cat_import = command("import", _catalog_import, "add or update products from CSV", ["catalog"])
     cat_import.add_argument("file", type=Path)
-    cat_import.add_argument("--skip-bad", action="store_true",
-                            help="import the good rows even if some rows are bad")  # fmt: skip
+    cat_import.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some rows are bad"
+    )
     cat_export = command("export", _catalog_export, "write the catalog as CSV", ["catalog"])
     cat_export.add_argument("--out", type=Path, help="file to write (default: standard output)")
 
     staff_add = command("add", _staff_add, "add a staff account (asks for the PIN)", ["staff"])
     staff_add.add_argument("staff_no")
     staff_add.add_argument("--name", required=True)
-    staff_add.add_argument("--role", choices=("cashier", "manager", "technician"),
-                           default="cashier")  # fmt: skip
+    staff_add.add_argument(
+        "--role", choices=("cashier", "manager", "technician"), default="cashier"
+    )
     command("list", _staff_list, "list staff accounts", ["staff"])
 
     command("check", _config_check, "validate pos.toml and say where data lives", ["config"])
@@ -111,8 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
     simulate.add_argument("--sales", type=int, required=True, metavar="N")
     simulate.add_argument("--seed", type=int, default=1, metavar="S")
-    simulate.add_argument("--days", type=int, default=1, metavar="D",
-                          help="spread the sales over the last D days")  # fmt: skip
+    simulate.add_argument(
+        "--days", type=int, default=1, metavar="D", help="spread the sales over the last D days"
+    )
     return parser
 
 
@@ -303,9 +312,13 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         with Progress(transient=True) as progress:
             task = progress.add_task("selling", total=args.sales)
             result = simulate(
-                ledger, config.settings, sales=args.sales, seed=args.seed, days=args.days,
+                ledger,
+                config.settings,
+                sales=args.sales,
+                seed=args.seed,
+                days=args.days,
                 on_sale=lambda _record: progress.advance(task),
-            )  # fmt: skip
+            )
         report = verify(ledger)
     finally:
         ledger.close()

@@ -110,8 +110,7 @@ def _note_for(due: int, rng: random.Random) -> int:
 def _sale_times(rng: random.Random, count: int, days: int, zone: ZoneInfo) -> list[datetime]:
     """Sorted moments in opening hours over the last `days` days, ending before now."""
     now = utc_now().astimezone(zone)
-    first_day = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0,
-                                                          microsecond=0)  # fmt: skip
+    first_day = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     open_h, close_h = OPENING_HOURS
     seconds = (close_h - open_h) * 3600
     moments = []

@@ -20,16 +20,34 @@ class StoreHeader:
 
 _WORDS = {
     "zh-CN": {
-        "receipt": "小票号", "cashier": "收银员", "time": "时间", "subtotal": "小计",
-        "discount": "优惠", "total": "合计", "tax": "含税", "cash": "现金", "change": "找零",
-        "items": "件数", "copy": "重印 COPY", "thanks": "谢谢惠顾，欢迎再次光临",
+        "receipt": "小票号",
+        "cashier": "收银员",
+        "time": "时间",
+        "subtotal": "小计",
+        "discount": "优惠",
+        "total": "合计",
+        "tax": "含税",
+        "cash": "现金",
+        "change": "找零",
+        "items": "件数",
+        "copy": "重印 COPY",
+        "thanks": "谢谢惠顾，欢迎再次光临",
     },
     "en": {
-        "receipt": "Receipt", "cashier": "Cashier", "time": "Time", "subtotal": "Subtotal",
-        "discount": "Discount", "total": "TOTAL", "tax": "incl. VAT", "cash": "Cash",
-        "change": "Change", "items": "Items", "copy": "COPY", "thanks": "Thank you, come again",
+        "receipt": "Receipt",
+        "cashier": "Cashier",
+        "time": "Time",
+        "subtotal": "Subtotal",
+        "discount": "Discount",
+        "total": "TOTAL",
+        "tax": "incl. VAT",
+        "cash": "Cash",
+        "change": "Change",
+        "items": "Items",
+        "copy": "COPY",
+        "thanks": "Thank you, come again",
     },
-}  # fmt: skip
+}
 
 
 def receipt_lines(

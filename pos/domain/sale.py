@@ -37,8 +37,9 @@ class SoldLine:
     tax_rate_bp: int
 
     def name(self, lang: str) -> str:
-        primary, other = (self.name_zh, self.name_en) if lang == "zh-CN" else (
-            self.name_en, self.name_zh)  # fmt: skip
+        primary, other = (
+            (self.name_zh, self.name_en) if lang == "zh-CN" else (self.name_en, self.name_zh)
+        )
         return primary or other
 
 

@@ -43,8 +43,16 @@ EVENT_TYPES: dict[str, str] = {
 Projector = Callable[[Connection, Event], None]
 
 ITEM_FIELDS = (
-    "sku", "barcode", "plu", "name_zh", "name_en", "price", "tax_rate_bp", "category", "weighed",
-)  # fmt: skip
+    "sku",
+    "barcode",
+    "plu",
+    "name_zh",
+    "name_en",
+    "price",
+    "tax_rate_bp",
+    "category",
+    "weighed",
+)
 
 
 def _sale_completed(conn: Connection, event: Event) -> None:
@@ -53,23 +61,25 @@ def _sale_completed(conn: Connection, event: Event) -> None:
     insert_rows(
         conn,
         SALES,
-        [{
-            "sale_id": sale_id,
-            "seq": event.seq,
-            "receipt_seq": sale["receipt_seq"],
-            "receipt_no": sale["receipt_no"],
-            "device_id": event.device_id,
-            "ts": event.ts,
-            "cashier": sale["cashier"],
-            "shift_id": sale.get("shift_id"),
-            "item_count": sale["item_count"],
-            "subtotal": sale["subtotal"],
-            "discount_total": sale["discount_total"],
-            "total": sale["total"],
-            "tax_total": sum(tax["tax"] for tax in sale["taxes"]),
-            "change": sale["change"],
-        }],
-    )  # fmt: skip
+        [
+            {
+                "sale_id": sale_id,
+                "seq": event.seq,
+                "receipt_seq": sale["receipt_seq"],
+                "receipt_no": sale["receipt_no"],
+                "device_id": event.device_id,
+                "ts": event.ts,
+                "cashier": sale["cashier"],
+                "shift_id": sale.get("shift_id"),
+                "item_count": sale["item_count"],
+                "subtotal": sale["subtotal"],
+                "discount_total": sale["discount_total"],
+                "total": sale["total"],
+                "tax_total": sum(tax["tax"] for tax in sale["taxes"]),
+                "change": sale["change"],
+            }
+        ],
+    )
     insert_rows(conn, SALE_LINES, ({"sale_id": sale_id, **line} for line in sale["lines"]))
     insert_rows(conn, SALE_TAXES, ({"sale_id": sale_id, **tax} for tax in sale["taxes"]))
     insert_rows(

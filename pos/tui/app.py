@@ -54,10 +54,12 @@ class PosApp(App[None]):
     def _sign_in_screen(self) -> SignInScreen:
         security = self.config.settings.security
         return SignInScreen(
-            self.ledger, self.strings, store=self.config.settings.store.name,
+            self.ledger,
+            self.strings,
+            store=self.config.settings.store.name,
             max_failures=security.max_pin_failures,
             lockout=timedelta(minutes=security.lockout_minutes),
-        )  # fmt: skip
+        )
 
     @on(SignedIn)
     def _signed_in(self, message: SignedIn) -> None:
@@ -95,7 +97,7 @@ class PosApp(App[None]):
                     settings.till.receipt_prefix,
                     member.staff_no,
                     shift.shift_id,
-                ),  # fmt: skip
+                ),
                 settings.scanner.rules(),
             )
             checkout.restore_draft()

@@ -88,9 +88,11 @@ class CartTable(DataTable[Text]):
                 Text(quantity, justify="right"),
                 Text(format_amount(line.unit_price), justify="right"),
                 Text(f"-{format_amount(discount)}" if discount else "", justify="right"),
-                Text(format_amount(amount.net) + ("" if wide or not discount else "*"),
-                     justify="right"),
-            ]  # fmt: skip
+                Text(
+                    format_amount(amount.net) + ("" if wide or not discount else "*"),
+                    justify="right",
+                ),
+            ]
             if not wide:
                 del cells[3]
             self.add_row(*cells, key=str(line.line_id))
@@ -112,8 +114,10 @@ class CartTable(DataTable[Text]):
 class TotalsPanel(Static):
     def show(self, totals: CartTotals, strings: Strings) -> None:
         text = Text()
-        rows = [(strings("totals.items"), str(totals.item_count)),
-                (strings("totals.subtotal"), format_amount(totals.subtotal))]  # fmt: skip
+        rows = [
+            (strings("totals.items"), str(totals.item_count)),
+            (strings("totals.subtotal"), format_amount(totals.subtotal)),
+        ]
         if totals.discount_total:
             rows.append((strings("totals.discount"), f"-{format_amount(totals.discount_total)}"))
         rows += [

@@ -71,8 +71,11 @@ class CashTender(ModalScreen[int | None]):
 
     def _settle(self, given: int) -> None:
         if given < self._due:
-            self._problem(self._strings("tender.short", given=format_amount(given),
-                                        due=format_amount(self._due)))  # fmt: skip
+            self._problem(
+                self._strings(
+                    "tender.short", given=format_amount(given), due=format_amount(self._due)
+                )
+            )
             return
         self.dismiss(given)
 
@@ -112,8 +115,12 @@ class PriceLookup(Dismissable):
             return
         for item in self._catalog.find(event.value.strip()):
             price = format_amount(item.price) + ("/kg" if item.weighed else "")
-            table.add_row(Text(item.sku), Text(item.barcode or item.plu or ""),
-                          Text(item.name(self._strings.lang)), Text(price, justify="right"))  # fmt: skip
+            table.add_row(
+                Text(item.sku),
+                Text(item.barcode or item.plu or ""),
+                Text(item.name(self._strings.lang)),
+                Text(price, justify="right"),
+            )
 
 
 class ResumeSale(ModalScreen[str | None]):
@@ -138,7 +145,7 @@ class ResumeSale(ModalScreen[str | None]):
                             f"{sale.created[11:16]}  {sale.staff_no}  "
                             f"{self._strings('totals.items')} {sale.item_count}  "
                             f"¥{format_amount(sale.total)}"
-                        ),  # fmt: skip
+                        ),
                         id=sale.draft_id,
                     )
                     for sale in self._sales

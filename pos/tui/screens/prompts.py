@@ -112,9 +112,15 @@ class ManagerApproval(ModalScreen[StaffMember | None]):
     def _authorize(self, manager: str, pin: str) -> None:
         try:
             member = authorize(
-                self._ledger, manager, pin, action=self._action, cashier=self._cashier,
-                detail=self._detail, max_failures=self._max_failures, lockout=self._lockout,
-            )  # fmt: skip
+                self._ledger,
+                manager,
+                pin,
+                action=self._action,
+                cashier=self._cashier,
+                detail=self._detail,
+                max_failures=self._max_failures,
+                lockout=self._lockout,
+            )
         except PosError as error:
             self.app.call_from_thread(self._refused, error)
             return

@@ -144,8 +144,9 @@ class SaleScreen(Screen[None]):
 
     def _refuse(self, refused: Refused) -> None:
         key = f"refused.{refused.reason}"
-        title = self.strings(key, code="") if self.strings.has(key) else self.strings(
-            "refused.title")  # fmt: skip
+        title = (
+            self.strings(key, code="") if self.strings.has(key) else self.strings("refused.title")
+        )
         self.app.bell()
         self._say(f"{title} · {refused.message}", error=True)
 
@@ -166,8 +167,9 @@ class SaleScreen(Screen[None]):
                 return
             self._change(lambda: self.checkout.cart.set_quantity(line_id, int(answer)))
 
-        self.app.push_screen(AskText(self.strings("quantity.title"), prompt,
-                                     value=str(line.quantity)), answered)  # fmt: skip
+        self.app.push_screen(
+            AskText(self.strings("quantity.title"), prompt, value=str(line.quantity)), answered
+        )
 
     def action_remove(self) -> None:
         line_id = self._selected()
@@ -195,9 +197,11 @@ class SaleScreen(Screen[None]):
                 self._say(error.message, error=True)
                 return
             self._with_manager(
-                "line_discount", "action.discount", {"line_id": line_id, "answer": answer},
+                "line_discount",
+                "action.discount",
+                {"line_id": line_id, "answer": answer},
                 lambda: self.checkout.cart.set_line_discount(line_id, discount),
-            )  # fmt: skip
+            )
 
         self.app.push_screen(
             AskText(self.strings("discount.title"), self.strings("discount.prompt")), answered
@@ -219,13 +223,16 @@ class SaleScreen(Screen[None]):
                 self._say(error.message, error=True)
                 return
             self._with_manager(
-                "price_override", "action.price",
+                "price_override",
+                "action.price",
                 {"sku": line.item.sku, "old": line.unit_price, "new": price},
                 lambda: self.checkout.cart.override_price(line_id, price),
-            )  # fmt: skip
+            )
 
-        self.app.push_screen(AskText(self.strings("price.title"), prompt,
-                                     value=format_amount(line.unit_price)), answered)  # fmt: skip
+        self.app.push_screen(
+            AskText(self.strings("price.title"), prompt, value=format_amount(line.unit_price)),
+            answered,
+        )
 
     def action_clear(self) -> None:
         if self.checkout.cart.is_empty:
@@ -257,8 +264,9 @@ class SaleScreen(Screen[None]):
 
         def picked(draft_id: str | None) -> None:
             if draft_id:
-                self._ledger_job(lambda: self.checkout.resume(draft_id),
-                                 self.strings("notice.resumed"))  # fmt: skip
+                self._ledger_job(
+                    lambda: self.checkout.resume(draft_id), self.strings("notice.resumed")
+                )
 
         self.app.call_from_thread(self.app.push_screen, ResumeSale(sales, self.strings), picked)
 
@@ -288,8 +296,13 @@ class SaleScreen(Screen[None]):
         self.app.call_from_thread(self._paid, record)
         self.app.call_from_thread(self._payment_over)
         try:
-            open_drawer(self.session.drawer, self.checkout.ledger, reason="sale",
-                        staff_no=record.cashier, sale_id=record.sale_id)  # fmt: skip
+            open_drawer(
+                self.session.drawer,
+                self.checkout.ledger,
+                reason="sale",
+                staff_no=record.cashier,
+                sale_id=record.sale_id,
+            )
         except PosError as error:
             self.app.call_from_thread(self._error, error)
 
@@ -350,8 +363,12 @@ class SaleScreen(Screen[None]):
     @work(thread=True, group="ledger")
     def _no_sale(self, manager: StaffMember) -> None:
         try:
-            open_drawer(self.session.drawer, self.checkout.ledger, reason="no_sale",
-                        staff_no=manager.staff_no)  # fmt: skip
+            open_drawer(
+                self.session.drawer,
+                self.checkout.ledger,
+                reason="no_sale",
+                staff_no=manager.staff_no,
+            )
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             return
@@ -405,10 +422,15 @@ class SaleScreen(Screen[None]):
 
     def _approval(self, action: str, label: str, detail: dict[str, Any]) -> ManagerApproval:
         return ManagerApproval(
-            self.checkout.ledger, self.strings, action=action, action_label=self.strings(label),
-            cashier=self.session.cashier.staff_no, detail=detail,
-            max_failures=self.session.max_failures, lockout=self.session.lockout,
-        )  # fmt: skip
+            self.checkout.ledger,
+            self.strings,
+            action=action,
+            action_label=self.strings(label),
+            cashier=self.session.cashier.staff_no,
+            detail=detail,
+            max_failures=self.session.max_failures,
+            lockout=self.session.lockout,
+        )
 
     def _ledger_job(self, job: Callable[[], object], done: str) -> None:
         self._run_ledger_job(job, done)

@@ -23,8 +23,9 @@ from pos.tui.messages import ShiftOpened, SignedIn
 class SignInScreen(Screen[None]):
     """Staff number, PIN, Enter. A wrong PIN says how many tries remain."""
 
-    def __init__(self, ledger: Ledger, strings: Strings, *, store: str,
-                 max_failures: int, lockout: timedelta) -> None:  # fmt: skip
+    def __init__(
+        self, ledger: Ledger, strings: Strings, *, store: str, max_failures: int, lockout: timedelta
+    ) -> None:
         super().__init__()
         self._ledger = ledger
         self._strings = strings
@@ -57,8 +58,9 @@ class SignInScreen(Screen[None]):
     @work(thread=True, exclusive=True)
     def _check(self, staff_no: str, pin: str) -> None:
         try:
-            member = sign_in(self._ledger, staff_no, pin,
-                             max_failures=self._max_failures, lockout=self._lockout)  # fmt: skip
+            member = sign_in(
+                self._ledger, staff_no, pin, max_failures=self._max_failures, lockout=self._lockout
+            )
         except PosError as error:
             self.app.call_from_thread(self._refused, error)
             return
@@ -84,8 +86,9 @@ class ShiftScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         strings = self._strings
         with Center(), Vertical(classes="dialog"):
-            yield Label(Text(f"{strings('shift.title')} · {self._member.name}"),
-                        classes="dialog-title")  # fmt: skip
+            yield Label(
+                Text(f"{strings('shift.title')} · {self._member.name}"), classes="dialog-title"
+            )
             yield Label(Text(strings("shift.float")))
             yield Input(value="200.00", id="float", max_length=12)
             yield Static(Text(strings("shift.hint")), id="problem", classes="problem")
