@@ -85,7 +85,8 @@ def sqlite_engine(
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: exec_driver_sql's bookkeeping costs a tenth of a commit.
+        driver(connection).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
