@@ -99,10 +99,15 @@ def _describe(path: Path, problem: Mapping[str, Any]) -> str:
     kind = problem["type"]
     if kind == "extra_forbidden":
         allowed = ", ".join(_allowed_keys(location[:-1]))
+        if len(location) == 1:
+            return f"{path}: [{location[0]}]: unknown table; allowed tables: {allowed}"
         return f"{path}: {key}: unknown key; allowed here: {allowed}"
     if kind == "missing":
         return f"{path}: {key}: required key is missing"
     detail = problem["msg"].removeprefix("Value error, ")
+    if isinstance(value, dict):
+        # A rule across keys of one table (e.g. kind = "file" needs path).
+        return f"{path}: [{'.'.join(str(part) for part in location)}]: {detail}"
     return f"{path}: {key} = {value!r}: {detail}"
 
 

@@ -120,7 +120,7 @@ BROKEN = {
     ),
     "unknown table": (
         "[nosuch]\nanswer = 42\n",
-        ["nosuch", "unknown key", "store", "till", "printer", "security"],
+        ["nosuch", "unknown table", "store", "till", "printer", "security"],
     ),
     "not toml": (
         '[store]\nid = "s1"\nname = \n',
