@@ -29,8 +29,8 @@ their original order (`Release`) as soon as they cannot be:
   next key, so a person typing sees at most one gap threshold (plus the timer's
   granularity) of delay per key.
 
-A burst is never split into typing and a shorter scan. Key times are stamped where the
-keys are read, but a key may reach `feed` after a timer's `flush_due` has already
+A flush never splits a burst into typing and a shorter scan. Keys are stamped where they
+are read, but a key may reach `feed` after a timer's `flush_due` has already
 released the start of its burst (the event loop was busy while the key was on its
 way). Such a late key, being within the gap of the released keys, continues their
 burst, so it and the rest of that burst are released as typing too (reason "late").
@@ -160,7 +160,7 @@ class WedgeDetector:
             return None
         held = tuple(self._held)
         self._held.clear()
-        self._passing = None
+        self._passing = "late"
         return Release(held, "timeout")
 
     def _enter(self, enter: KeyPress, fast: bool) -> WedgeResult:

@@ -1,0 +1,347 @@
+"""Cashier TUI speed, each figure beside a minimal Textual app measured in the same run.
+
+Two figures: (a) cold start to the first frame, (b) scan to cart redraw with a long cart.
+
+(a) Cold start. Each start is a fresh `python -c` process running the real `App.run(
+headless=True)`. The parent puts its `time.perf_counter()` (CLOCK_MONOTONIC on Linux,
+so the same clock in every process) in BENCH_T0 just before spawning; the child reports
+how long after that its imports were done and its first frame was ready, then exits.
+A frame is "ready" once Textual's compositor has produced the first update for the
+screen and it has been encoded to the escape sequence a terminal would be sent (the
+headless driver skips that step, so the child does it); interpreter start-up, imports,
+configuration, opening the ledger, building and mounting the first screen all count,
+while shutting down does not (a person sees the till before it ever exits). The till
+is `PosApp(config, ledger, SimulatedDrawer())` on the demo configuration with a data
+folder created and seeded before the first start; its first screen is whatever the
+app shows first (sign-in today). The baseline is an App with one Static. Starts
+alternate between the two; the first start of each is a warm-up and is left out, so
+both run with the same warm file cache. Figure: the ratio of the medians (target: at
+most 1.5).
+
+(b) Scan to cart redraw, in this process with `App.run_test(size=(120, 36))`. The till
+is signed in as the demo cashier (shift opened if it asks), then its cart is filled
+with --lines lines by entering codes in the Input with id "entry" (alternating demo
+barcodes, so each is a new line), then --scans more codes are timed. A timed scan sets
+the entry's value and posts Enter the way the terminal driver does, and ends at the
+first frame that shows the cart (DataTable id "cart") in its final state for that scan:
+the new row present, scrolled into view and selected. Frames are timed where the app
+hands them to the terminal, after encoding as in (a); each scan is followed by waiting
+for the app and its workers to go idle, which is not timed. The baseline is an App
+with a DataTable "cart" and an Input "entry" whose Enter adds one row and moves the
+cursor to it, filled and timed the same way. Only the ids are relied upon, so the bench
+follows the sale screen's layout as it changes. Figures: p50 and p99 and their ratios
+(target: till p50 under 16 ms). Textual repaints on a 60 fps timer, so up to one frame
+interval (16.7 ms) of either figure can be waiting for that timer.
+
+    python bench/tui.py [--starts N] [--lines N] [--scans N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual._compositor import CompositorUpdate, LayoutUpdate
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
+
+from devices.drawer import SimulatedDrawer
+from pos.bootstrap import DEMO_STAFF, open_ledger
+from pos.catalog_admin import current_catalog
+from pos.config import Config, load_config
+from pos.domain.staff import Role
+from pos.tui.app import PosApp
+
+SIZE = (120, 36)
+SETTLE_TIMEOUT_S = 30.0
+
+# The child's first frame: time it, encode it as a terminal would be sent it, exit.
+_FIRST_FRAME = """
+display = app._display
+def first_frame(screen, update):
+    display(screen, update)
+    if update is not None and not shown:
+        update.render_segments(app.console)
+        shown.append(time.perf_counter() - t0)
+        print(imported, shown[0], flush=True)
+        app.exit()
+shown = []
+app._display = first_frame
+app.run(headless=True)
+"""
+
+TILL_CHILD = (
+    """
+import os, sys, time
+t0 = float(os.environ["BENCH_T0"])
+from pathlib import Path
+from devices.drawer import SimulatedDrawer
+from pos.bootstrap import open_ledger
+from pos.config import load_config
+from pos.tui.app import PosApp
+imported = time.perf_counter() - t0
+config = load_config(None, Path(sys.argv[1]), environ={})
+ledger = open_ledger(config)
+app = PosApp(config, ledger, SimulatedDrawer())
+"""
+    + _FIRST_FRAME
+    + "ledger.close()\n"
+)
+
+MINIMAL_CHILD = (
+    """
+import os, sys, time
+t0 = float(os.environ["BENCH_T0"])
+from textual.app import App
+from textual.widgets import Static
+imported = time.perf_counter() - t0
+class Minimal(App):
+    def compose(self):
+        yield Static("Hello")
+app = Minimal()
+"""
+    + _FIRST_FRAME
+)
+
+
+def cold_starts(data: Path, starts: int) -> dict[str, list[tuple[float, float]]]:
+    """(imports done, first frame) in seconds since spawning, per start, per child."""
+    children = {"till": TILL_CHILD, "minimal": MINIMAL_CHILD}
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in children}
+    for start in range(starts + 1):
+        order = list(children) if start % 2 == 0 else list(reversed(children))
+        for name in order:
+            env = dict(os.environ, BENCH_T0=repr(time.perf_counter()))
+            done = subprocess.run(
+                [sys.executable, "-c", children[name], str(data)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if done.returncode != 0 or not done.stdout.split():
+                raise SystemExit(f"{name} start failed ({done.returncode}):\n{done.stderr}")
+            imported, frame = (float(value) for value in done.stdout.split()[-2:])
+            if start:  # the first start of each is the warm-up
+                figures[name].append((imported, frame))
+    return figures
+
+
+class FrameClock:
+    """Times the frames an app hands to the terminal, with the cart's state in each.
+
+    Installed on the app instance (`App._display` is where Textual writes a frame to
+    the driver); it encodes each update as a real terminal would be sent it and
+    records when it was done and what the cart looked like at that moment.
+    """
+
+    def __init__(self, app: App[Any]) -> None:
+        self.frames: list[tuple[float, tuple[int, float, int]]] = []
+        display = app._display
+
+        def timed(screen: Screen[Any], update: Any) -> None:
+            display(screen, update)
+            if not isinstance(update, CompositorUpdate):
+                return
+            update.render_segments(app.console)
+            carts = screen.query("#cart")
+            cart = carts.first(DataTable) if carts else None
+            painted = cart is not None and (
+                isinstance(update, LayoutUpdate)
+                or cart in screen._dirty_widgets
+                or screen in screen._dirty_widgets
+            )
+            if cart is not None and painted:
+                self.frames.append((time.perf_counter(), cart_state(cart)))
+
+        app._display = timed  # type: ignore[method-assign,assignment]
+
+
+def cart_state(cart: DataTable[Any]) -> tuple[int, float, int]:
+    """What a frame of the cart shows: its rows, where it is scrolled, the selected row."""
+    return cart.row_count, cart.scroll_y, cart.cursor_row
+
+
+async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
+    """Let the app, its workers and their follow-up messages finish."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(
+    app: App[Any], pilot: Pilot[Any], check: Callable[[], bool], waiting_for: str
+) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Gave up waiting for {waiting_for} on {app.screen!r}.")
+        await pilot.pause(0.02)
+
+
+def has(app: App[Any], selector: str) -> bool:
+    return bool(app.screen.query(selector))
+
+
+async def enter_code(app: App[Any], pilot: Pilot[Any], clock: FrameClock, code: str) -> float:
+    """Enter ``code`` in #entry; seconds from posting it to the frame showing its row."""
+    entry = app.screen.query_one("#entry", Input)
+    cart = app.screen.query_one("#cart", DataTable)
+    entry.focus()
+    rows = cart.row_count
+    start = time.perf_counter()
+    entry.value = code
+    app.post_message(events.Key("enter", "\r"))
+    await settle(app, pilot)
+    if cart.row_count != rows + 1:
+        raise SystemExit(
+            f"Entering {code} took the cart from {rows} to {cart.row_count} lines, not one more."
+        )
+    final = cart_state(cart)
+    shown = [at for at, state in clock.frames if at > start and state == final]
+    if not shown:
+        raise SystemExit(f"No frame showed the cart after entering {code}.")
+    return shown[0] - start
+
+
+async def scan_latencies(
+    app: App[Any],
+    codes: list[str],
+    lines: int,
+    scans: int,
+    prepare: Callable[[App[Any], Pilot[Any]], Awaitable[None]],
+) -> list[float]:
+    """Fill the cart with ``lines`` entries, then time ``scans`` more."""
+    async with app.run_test(size=SIZE) as pilot:
+        await prepare(app, pilot)
+        clock = FrameClock(app)
+        latencies = []
+        for index in range(lines + scans):
+            latency = await enter_code(app, pilot, clock, codes[index % len(codes)])
+            if index >= lines:
+                latencies.append(latency)
+    return latencies
+
+
+async def sign_in(app: App[Any], pilot: Pilot[Any]) -> None:
+    """Sign in as the demo cashier and open the shift if asked, up to the entry line."""
+    staff_no, pin = next((no, pin) for no, _name, role, pin in DEMO_STAFF if role is Role.CASHIER)
+    await until(app, pilot, lambda: has(app, "#staff_no") or has(app, "#entry"), "sign-in")
+    if has(app, "#staff_no"):
+        app.screen.query_one("#staff_no", Input).value = staff_no
+        pin_input = app.screen.query_one("#pin", Input)
+        pin_input.value = pin
+        pin_input.focus()
+        await pilot.press("enter")
+    await until(app, pilot, lambda: has(app, "#float") or has(app, "#entry"), "the shift")
+    if has(app, "#float"):
+        app.screen.query_one("#float", Input).focus()
+        await pilot.press("enter")
+    await until(app, pilot, lambda: has(app, "#entry") and has(app, "#cart"), "#entry, #cart")
+    await settle(app, pilot)
+
+
+class MinimalCart(App[None]):
+    """The baseline: a DataTable and an Input whose Enter adds one row and selects it."""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="cart", cursor_type="row")
+        yield Input(id="entry")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("Item", "Qty", "Price", "Total")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.clear()
+        cart = self.query_one(DataTable)
+        cart.add_row(event.value, "1", "2.00", "2.00")
+        cart.move_cursor(row=cart.row_count - 1)
+
+
+async def ready(app: App[Any], pilot: Pilot[Any]) -> None:
+    await settle(app, pilot)
+
+
+def till_codes(config: Config) -> list[str]:
+    ledger = open_ledger(config)
+    try:
+        catalog = current_catalog(ledger)
+    finally:
+        ledger.close()
+    return [item.barcode for item in catalog if item.barcode and not item.weighed]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--starts", type=int, default=10, help="timed starts of each app")
+    parser.add_argument("--lines", type=int, default=200, help="cart lines before timing")
+    parser.add_argument("--scans", type=int, default=200, help="timed scans")
+    args = parser.parse_args()
+    clock = time.get_clock_info("perf_counter").implementation
+    if "CLOCK_MONOTONIC" not in clock:
+        raise SystemExit(f"perf_counter is {clock}, not one clock shared by processes")
+
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        config = load_config(None, data, environ={})
+        codes = till_codes(config)  # creates and seeds the demo ledger
+        starts = cold_starts(data, args.starts)
+        till = PosApp(config, open_ledger(config), SimulatedDrawer())
+        try:
+            ours = asyncio.run(scan_latencies(till, codes, args.lines, args.scans, sign_in))
+        finally:
+            till.ledger.close()
+    bare = asyncio.run(scan_latencies(MinimalCart(), codes, args.lines, args.scans, ready))
+
+    print(
+        f"(a) Cold start to first frame: {args.starts} headless starts of each, alternating, "
+        f"after one warm-up each; Python {sys.version.split()[0]}"
+    )
+    print(f"{'':34}{'imports ms':>12}{'frame ms':>10}{'min ms':>10}")
+    medians = {}
+    labels = {"till": "till (PosApp, demo ledger)", "minimal": "minimal app (one Static)"}
+    for name, label in labels.items():
+        imported = statistics.median(i for i, _f in starts[name]) * 1000
+        frames = [f for _i, f in starts[name]]
+        medians[name] = statistics.median(frames)
+        print(f"{label:34}{imported:12.1f}{medians[name] * 1000:10.1f}{min(frames) * 1000:10.1f}")
+    ratio = medians["till"] / medians["minimal"]
+    print(f"{'ratio of medians':34}{'':12}{ratio:10.2f}   (target <= 1.5)")
+    print()
+    print(
+        f"(b) Scan to cart redraw at {SIZE[0]}x{SIZE[1]}: {args.lines} lines entered first, "
+        f"then {args.scans} timed entries of demo barcodes through #entry"
+    )
+    print(f"{'':34}{'p50 ms':>12}{'p99 ms':>10}")
+    for name, values in (("till sale screen", ours), ("minimal DataTable + Input", bare)):
+        p50, p99 = percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000
+        print(f"{name:34}{p50:12.2f}{p99:10.2f}")
+    ratio50 = percentile(ours, 0.5) / percentile(bare, 0.5)
+    ratio99 = percentile(ours, 0.99) / percentile(bare, 0.99)
+    print(f"{'ratio':34}{ratio50:12.2f}{ratio99:10.2f}   (target: till p50 < 16 ms)")
+
+
+if __name__ == "__main__":
+    main()
