@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.timer import Timer
 
 from devices.drawer import CashDrawer
 from pos.catalog_admin import current_catalog
@@ -23,9 +24,17 @@ from pos.shifts import Shift, current_shift
 from pos.staff import StaffMember
 from pos.tui.i18n import Strings
 from pos.tui.keys import keymap
-from pos.tui.messages import LanguageSwitched, ShiftOpened, SignedIn, SignedOut
+from pos.tui.messages import (
+    LanguageSwitched,
+    ShiftOpened,
+    SignedIn,
+    SignedOut,
+    WedgeFlushDue,
+    WedgeScanned,
+)
 from pos.tui.screens.sale import SaleScreen, SaleSession
 from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
+from pos.tui.wedge import Release, Scanned, WedgeDetector, WedgeResult
 from receipts.text import StoreHeader
 
 
@@ -46,10 +55,45 @@ class PosApp(App[None]):
         self.keys = keymap(settings.ui.keys)
         self.strings = Strings(settings.ui.language)
         self._member: StaffMember | None = None
+        self._wedge = WedgeDetector(settings.ui.wedge_max_gap_ms, settings.ui.wedge_min_length)
+        self._wedge_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.theme = self.config.settings.ui.theme
         self.push_screen(self._sign_in_screen())
+
+    # -- the keyboard wedge: scans are told from typing before any widget sees a key ------
+
+    async def on_event(self, event: events.Event) -> None:
+        # on_event is where the driver's keys land first, before priority bindings
+        # and the focused widget; a key that bubbles to on_key has already been typed.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # event.time is stamped when the driver read the key, so a busy event loop
+            # cannot stretch a scanner's gaps into typing.
+            await self._wedge_result(self._wedge.feed(event.character, event.key, event.time))
+        else:
+            await super().on_event(event)
+
+    async def on_wedge_flush_due(self, message: WedgeFlushDue) -> None:
+        await self._wedge_result(self._wedge.flush_due(message.time))
+
+    async def _wedge_result(self, result: WedgeResult | None) -> None:
+        if isinstance(result, Scanned):
+            # A scan belongs to the sale even when a dialog is on top of it; the sale
+            # screen decides what a scan means at that moment.
+            for screen in reversed(self.screen_stack):
+                if isinstance(screen, SaleScreen):
+                    screen.post_message(WedgeScanned(result.text))
+                    break
+        elif isinstance(result, Release):
+            for character, key in result.keys:
+                await super().on_event(events.Key(key, character))
+        if self._wedge_timer is not None:
+            self._wedge_timer.stop()
+            self._wedge_timer = None
+        if self._wedge.holding:
+            delay = self._wedge.max_gap_ms / 1000 + 0.002
+            self._wedge_timer = self.set_timer(delay, lambda: self.post_message(WedgeFlushDue()))
 
     def _sign_in_screen(self) -> SignInScreen:
         security = self.config.settings.security

@@ -97,6 +97,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "notice.nothing_to_pay": ("请先扫码", "Scan something first"),
     "notice.no_receipt": ("还没有小票", "No receipt yet"),
     "notice.drawer_opened": ("钱箱已打开（{who}）", "Drawer opened ({who})"),
+    "notice.dialog_open": ("请先完成或关闭当前对话框，再扫码", "Finish or close the dialog, then scan again"),
     "notice.bad_amount": ("金额无效", "Not a valid amount"),
     "notice.bad_quantity": ("数量无效", "Not a valid quantity"),
     # refusals of scans, by reason (the detail follows in the message)

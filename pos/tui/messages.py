@@ -26,3 +26,15 @@ class SignedOut(Message):
 
 class LanguageSwitched(Message):
     """The cashier switched the screen's language."""
+
+
+class WedgeScanned(Message):
+    """A keyboard-wedge scanner delivered a code (whatever had the focus)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class WedgeFlushDue(Message):
+    """The flush timer fired; handled in turn with the keys so none overtakes another."""

@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from pos.domain.cart import Cart, CartTotals
+from pos.domain.cart import Cart, CartLine, CartTotals, LineAmounts
 from pos.domain.money import format_amount
 from pos.tui.i18n import Strings
 from receipts.text import format_rate
@@ -56,48 +56,78 @@ class CartTable(DataTable[Text]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[Cart, CartTotals, Strings] | None = None
+        self._layout: tuple[str, bool, int] | None = None
+        self._rows: dict[str, tuple[Text, ...]] = {}
 
     def on_resize(self) -> None:
         if self._shown is not None:
             self.show(*self._shown)
 
     def show(self, cart: Cart, totals: CartTotals, strings: Strings) -> None:
+        """Show the cart, touching only the rows that changed.
+
+        Rebuilding the whole table on every scan costs a frame's worth of work with a
+        long cart and resets the scroll position for a frame (a visible flicker); so
+        rows are added, updated and removed in place, and the table is rebuilt only
+        when its columns change (language or width).
+        """
         self._shown = (cart, totals, strings)
-        selected = self.cursor_row
         wide = self.size.width >= self.WIDE
         columns = 5 if wide else 4
         numbers = self.NUMBERS_WIDTH + (self.DISCOUNT_WIDTH if wide else 0)
         # The name takes what the numbers leave (each column pads one cell a side,
         # and the scrollbar takes two).
         name_width = max(8, self.size.width - numbers - 2 * columns - 2)
+        layout = (strings.lang, wide, name_width)
+        if layout != self._layout:
+            self._layout = layout
+            self._columns(strings, wide, name_width)
+        amounts = {line.line_id: line for line in totals.lines}
+        wanted = {str(line.line_id): self._cells(line, amounts[line.line_id], strings, wide)
+                  for line in cart.lines}  # fmt: skip
+        for key in [key for key in self._rows if key not in wanted]:
+            self.remove_row(key)
+            del self._rows[key]
+        for key, cells in wanted.items():
+            shown = self._rows.get(key)
+            if shown is None:
+                self.add_row(*cells, key=key)
+            elif shown != cells:
+                for column, (old, new) in zip(self.columns, zip(shown, cells, strict=True),
+                                              strict=True):  # fmt: skip
+                    if old != new:
+                        self.update_cell(key, column, new)
+            self._rows[key] = cells
+
+    def _columns(self, strings: Strings, wide: bool, name_width: int) -> None:
         self.clear(columns=True)
+        self._rows = {}
         self.add_column(strings("cart.item"), key="item", width=name_width)
         self.add_column(strings("cart.qty"), key="qty")
         self.add_column(strings("cart.price"), key="price")
         if wide:
             self.add_column(strings("cart.discount"), key="discount")
         self.add_column(strings("cart.total"), key="total")
-        amounts = {line.line_id: line for line in totals.lines}
-        for line in cart.lines:
-            amount = amounts[line.line_id]
-            quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
-            discount = amount.line_discount + amount.cart_discount_share
-            # Product names are data: Text never parses markup in them.
-            cells = [
-                Text(line.item.name(strings.lang), overflow="ellipsis", no_wrap=True),
-                Text(quantity, justify="right"),
-                Text(format_amount(line.unit_price), justify="right"),
-                Text(f"-{format_amount(discount)}" if discount else "", justify="right"),
-                Text(
-                    format_amount(amount.net) + ("" if wide or not discount else "*"),
-                    justify="right",
-                ),
-            ]
-            if not wide:
-                del cells[3]
-            self.add_row(*cells, key=str(line.line_id))
-        if cart.lines:
-            self.move_cursor(row=min(max(selected, 0), len(cart.lines) - 1))
+
+    @staticmethod
+    def _cells(
+        line: CartLine, amount: LineAmounts, strings: Strings, wide: bool
+    ) -> tuple[Text, ...]:
+        quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
+        discount = amount.line_discount + amount.cart_discount_share
+        # Product names are data: Text never parses markup in them.
+        name = Text(line.item.name(strings.lang), overflow="ellipsis", no_wrap=True)
+        total = format_amount(amount.net) + ("" if wide or not discount else "*")
+        cells = [
+            name,
+            Text(quantity, justify="right"),
+            Text(format_amount(line.unit_price), justify="right"),
+            Text(f"-{format_amount(discount)}" if discount else "", justify="right"),
+            Text(total, justify="right"),
+        ]
+        if not wide:
+            del cells[3]
+        return tuple(cells)
 
     def follow_last(self) -> None:
         if self.row_count:

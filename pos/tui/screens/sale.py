@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
+from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Digits, Footer, Input, Label, Static
@@ -34,7 +34,7 @@ from pos.shifts import Shift
 from pos.staff import StaffMember
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
-from pos.tui.messages import LanguageSwitched, SignedOut
+from pos.tui.messages import LanguageSwitched, SignedOut, WedgeScanned
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
@@ -106,7 +106,15 @@ class SaleScreen(Screen[None]):
     def _bind_keys(self) -> None:
         # The keys are the store's (pos.toml) and the labels follow the language, so
         # the bindings are built per screen rather than declared on the class.
-        self._bindings = BindingsMap(bindings(self.session.keys, self.strings))
+        self._bindings = BindingsMap(
+            [
+                *bindings(self.session.keys, self.strings),
+                # The entry line keeps the focus; these move through the cart anyway.
+                Binding("up", "cart_cursor(-1)", show=False),
+                Binding("down", "cart_cursor(1)", show=False),
+                Binding("delete", "remove", show=False),
+            ]
+        )
 
     # -- scans and typed entries ---------------------------------------------------
 
@@ -119,6 +127,16 @@ class SaleScreen(Screen[None]):
     def scan(self, text: str) -> None:
         """A scan from any scanner (the wedge detector, a serial or camera reader)."""
         self._take(text, typed=False)
+
+    @on(WedgeScanned)
+    def _wedge_scanned(self, message: WedgeScanned) -> None:
+        if self.app.screen is not self:
+            # A dialog is open (the tender, a manager's PIN): the sale must not change
+            # under it. Say so rather than drop the scan silently.
+            self.app.bell()
+            self.app.screen.notify(self.strings("notice.dialog_open"), severity="warning")
+            return
+        self.scan(message.text)
 
     def _take(self, text: str, *, typed: bool) -> None:
         if self._paying:
@@ -151,6 +169,11 @@ class SaleScreen(Screen[None]):
         self._say(f"{title} · {refused.message}", error=True)
 
     # -- cart actions --------------------------------------------------------------
+
+    def action_cart_cursor(self, step: int) -> None:
+        cart = self.query_one(CartTable)
+        if cart.row_count:
+            cart.move_cursor(row=max(0, min(cart.cursor_row + step, cart.row_count - 1)))
 
     def action_quantity(self) -> None:
         line_id = self._selected()
