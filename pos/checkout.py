@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from pos.domain.cart import Cart, CartLine, CartTotals
+from pos.domain.cart import Cart, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.errors import DomainError
 from pos.domain.sale import SaleRecord, TenderLine, cash_tender, record_sale
@@ -46,37 +46,11 @@ from pos.ledger.database import Clock, Ledger
 from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
+from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
 
 DEFAULT_RULES = ScanRules()
 _CURRENT = "current"
 _SUSPENDED = "suspended"
-
-
-@dataclass(frozen=True, slots=True)
-class Added:
-    """A scan or entry put an item on the sale."""
-
-    line: CartLine
-    item: CatalogItem
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """Nothing changed; `reason` is a stable key, title and message are for the cashier."""
-
-    reason: str
-    title: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiptRequested:
-    """A receipt's code was scanned: the caller opens that sale (reprint, return)."""
-
-    receipt_no: str
-
-
-ScanOutcome = Added | Refused | ReceiptRequested
 
 
 @dataclass(frozen=True, slots=True)

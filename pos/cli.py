@@ -19,6 +19,11 @@ from pos.errors import PosError
 
 if TYPE_CHECKING:
     from pos.ledger.database import Ledger
+    from pos.tui.app import PosApp
+
+if TYPE_CHECKING:
+    from pos.ledger.database import Ledger
+    from pos.tui.app import PosApp
 
 Command = Callable[[argparse.Namespace, Config], int]
 
@@ -133,16 +138,26 @@ def _group_help(parser: argparse.ArgumentParser) -> Command:
     return show
 
 
-def _run_till(args: argparse.Namespace, config: Config) -> int:
+def till_app(config: Config) -> PosApp:
+    """The till as `pos` runs it: the ledger opens behind the first screen."""
     from devices.drawer import SimulatedDrawer
-    from pos.bootstrap import open_ledger
     from pos.tui.app import PosApp
 
-    ledger = open_ledger(config)
+    def open_ledger() -> Ledger:
+        from pos.bootstrap import open_ledger
+
+        return open_ledger(config)
+
+    return PosApp(config, open_ledger, SimulatedDrawer())
+
+
+def _run_till(args: argparse.Namespace, config: Config) -> int:
+    app = till_app(config)
     try:
-        PosApp(config, ledger, SimulatedDrawer()).run()
+        app.run()
     finally:
-        ledger.close()
+        if app.opened_ledger is not None:
+            app.opened_ledger.close()
     return 0
 
 

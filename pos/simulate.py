@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pos.catalog_admin import current_catalog
-from pos.checkout import Added, Checkout, Till
+from pos.checkout import Checkout, Till
 from pos.config import Settings
 from pos.domain.barcodes import gtin_check_digit
 from pos.domain.catalog import CatalogItem
 from pos.domain.sale import SaleRecord
 from pos.domain.scan import EmbeddedRule
 from pos.ledger.database import Ledger, utc_now
+from pos.scan_outcomes import Added
 
 NOTES = (1000, 2000, 5000, 10000)
 OPENING_HOURS = (7, 23)

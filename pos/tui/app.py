@@ -3,25 +3,25 @@
 It receives its services from the composition root (pos.cli) and moves between the
 screens: sign-in, shift, sale. Errors meant for people (PosError) become notices here
 and in the screens' one `_error` each; nothing else formats error dialogs.
+
+Start-up is part of the cashier's experience: the sign-in screen is drawn first and
+the ledger (SQLAlchemy, migrations, the catalog) opens in a worker behind it, so this
+module and the screens import the ledger-backed modules only where workers use them.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.timer import Timer
 
-from devices.drawer import CashDrawer
-from pos.catalog_admin import current_catalog
-from pos.checkout import Checkout, Till
-from pos.config import Config
 from pos.domain.errors import PosError
-from pos.ledger.database import Ledger
-from pos.shifts import Shift, current_shift
-from pos.staff import StaffMember
 from pos.tui.i18n import Strings
 from pos.tui.keys import keymap
 from pos.tui.messages import (
@@ -37,6 +37,13 @@ from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
 from pos.tui.wedge import Release, Scanned, WedgeDetector, WedgeResult
 from receipts.text import StoreHeader
 
+if TYPE_CHECKING:
+    from devices.drawer import CashDrawer
+    from pos.config import Config
+    from pos.ledger.database import Ledger
+    from pos.shifts import Shift
+    from pos.staff import StaffMember
+
 
 class PosApp(App[None]):
     """The till. Services come in through the constructor; screens get them as attributes."""
@@ -46,10 +53,16 @@ class PosApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]  # noqa: RUF012
 
-    def __init__(self, config: Config, ledger: Ledger, drawer: CashDrawer) -> None:
+    def __init__(
+        self, config: Config, ledger: Ledger | Callable[[], Ledger], drawer: CashDrawer
+    ) -> None:
+        """`ledger` is an open ledger, or a function that opens it (in the background)."""
         super().__init__()
         self.config = config
-        self.ledger = ledger
+        self._ledger_source = ledger
+        self._ledger: Ledger | None = None
+        self._ledger_problem: PosError | None = None
+        self._ledger_ready = threading.Event()
         self.drawer = drawer
         settings = config.settings
         self.keys = keymap(settings.ui.keys)
@@ -61,6 +74,33 @@ class PosApp(App[None]):
     def on_mount(self) -> None:
         self.theme = self.config.settings.ui.theme
         self.push_screen(self._sign_in_screen())
+        # After the first frame: importing and opening the ledger in a thread still
+        # holds the GIL for long stretches, which would delay drawing sign-in.
+        self.call_after_refresh(self._open_ledger)
+
+    @work(thread=True, exclusive=True, group="ledger-open")
+    def _open_ledger(self) -> None:
+        source = self._ledger_source
+        try:
+            self._ledger = source() if callable(source) else source
+        except PosError as error:
+            self._ledger_problem = error
+            self.call_from_thread(self._error, error)
+        finally:
+            self._ledger_ready.set()
+
+    @property
+    def ledger(self) -> Ledger:
+        """The open ledger; waits for it to open, so never call it on the event loop."""
+        self._ledger_ready.wait()
+        if self._ledger is None:
+            raise self._ledger_problem or PosError("Ledger unavailable", "It did not open.")
+        return self._ledger
+
+    @property
+    def opened_ledger(self) -> Ledger | None:
+        """The ledger if it has opened (for closing it at exit), without waiting."""
+        return self._ledger
 
     # -- the keyboard wedge: scans are told from typing before any widget sees a key ------
 
@@ -98,7 +138,7 @@ class PosApp(App[None]):
     def _sign_in_screen(self) -> SignInScreen:
         security = self.config.settings.security
         return SignInScreen(
-            self.ledger,
+            lambda: self.ledger,
             self.strings,
             store=self.config.settings.store.name,
             max_failures=security.max_pin_failures,
@@ -112,10 +152,12 @@ class PosApp(App[None]):
 
     @work(thread=True, exclusive=True)
     def _find_shift(self, member: StaffMember) -> None:
+        from pos.shifts import current_shift
+
         shift = current_shift(self.ledger, member.staff_no)
         if shift is None:
             self.call_from_thread(
-                self.switch_screen, ShiftScreen(self.ledger, self.strings, member)
+                self.switch_screen, ShiftScreen(lambda: self.ledger, self.strings, member)
             )
         else:
             self._start_selling(member, shift)
@@ -131,6 +173,9 @@ class PosApp(App[None]):
 
     def _start_selling(self, member: StaffMember, shift: Shift) -> None:
         """Build the cashier's checkout (worker thread: it reads the ledger)."""
+        from pos.catalog_admin import current_catalog
+        from pos.checkout import Checkout, Till
+
         settings = self.config.settings
         try:
             checkout = Checkout(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from pos.shifts import Shift
-from pos.staff import StaffMember
+if TYPE_CHECKING:
+    from pos.shifts import Shift
+    from pos.staff import StaffMember
 
 
 class SignedIn(Message):

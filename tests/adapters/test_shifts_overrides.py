@@ -28,7 +28,7 @@ from devices.drawer import SimulatedDrawer
 from pos.bootstrap import open_ledger, seed_demo
 from pos.cash_drawer import open_drawer
 from pos.catalog_admin import current_catalog
-from pos.checkout import Added, Checkout, Till
+from pos.checkout import Checkout, Till
 from pos.cli import main
 from pos.config import Config
 from pos.domain.sale import SaleRecord
@@ -39,6 +39,7 @@ from pos.ledger.migrate import HEAD_REVISION, MIGRATIONS
 from pos.ledger.verify import verify
 from pos.overrides import authorize
 from pos.receipt_copies import last_receipt, record_reprint
+from pos.scan_outcomes import Added
 from pos.shifts import Shift, current_shift, open_shift
 from pos.staff import SignInRefused, StaffMember
 

@@ -20,11 +20,12 @@ import pytest
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
 from pos.catalog_csv import load_demo_catalog
-from pos.checkout import Added, Checkout, SuspendedSale, Till
+from pos.checkout import Checkout, SuspendedSale, Till
 from pos.config import Config
 from pos.errors import PosError
 from pos.ledger.database import Ledger
 from pos.ledger.verify import verify
+from pos.scan_outcomes import Added
 
 WATER = "6921168509256"  # 农夫山泉饮用天然水 550ml, 2.00
 COLA = "6954767003306"  # 可口可乐 330ml, 3.00

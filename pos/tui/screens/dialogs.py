@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -13,12 +14,14 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Digits, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from pos.checkout import SuspendedSale
 from pos.domain.catalog import Catalog
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.tui.i18n import Strings
 from pos.tui.keys import ACTIONS
+
+if TYPE_CHECKING:
+    from pos.checkout import SuspendedSale
 
 NOTES = {"f1": 1000, "f2": 2000, "f3": 5000, "f4": 10000}
 """Quick keys for the common notes in the cash dialog (fen)."""

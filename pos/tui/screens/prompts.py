@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -14,10 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from pos.errors import PosError
-from pos.ledger.database import Ledger
-from pos.overrides import authorize
-from pos.staff import StaffMember
 from pos.tui.i18n import Strings
+
+if TYPE_CHECKING:
+    from pos.ledger.database import Ledger
 
 
 class AskText(ModalScreen[str | None]):
@@ -64,14 +65,14 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class ManagerApproval(ModalScreen[StaffMember | None]):
+class ManagerApproval(ModalScreen["StaffMember | None"]):
     """A manager's number and PIN at the till; the approval is journaled."""
 
     BINDINGS = [Binding("escape", "cancel", show=False)]  # noqa: RUF012
 
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: Callable[[], Ledger],
         strings: Strings,
         *,
         action: str,
@@ -110,9 +111,11 @@ class ManagerApproval(ModalScreen[StaffMember | None]):
 
     @work(thread=True, exclusive=True)
     def _authorize(self, manager: str, pin: str) -> None:
+        from pos.overrides import authorize
+
         try:
             member = authorize(
-                self._ledger,
+                self._ledger(),
                 manager,
                 pin,
                 action=self._action,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,17 +21,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Digits, Footer, Input, Label, Static
 
-from devices.drawer import CashDrawer
-from pos.cash_drawer import open_drawer
-from pos.checkout import Added, Checkout, ReceiptRequested, Refused, ScanOutcome
 from pos.domain.cart import Discount
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.domain.sale import SaleRecord
-from pos.ledger.queries import last_sale, sale_by_receipt
-from pos.receipt_copies import record_reprint
-from pos.shifts import Shift
-from pos.staff import StaffMember
+from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
 from pos.tui.messages import LanguageSwitched, SignedOut, WedgeScanned
@@ -39,7 +33,14 @@ from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, Receipt
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
 from receipts.text import StoreHeader, receipt_lines
-from sync.outbox import backlog
+
+if TYPE_CHECKING:
+    # The ledger-backed modules load in the background after the first frame (see
+    # PosApp); at run time they are imported where the workers use them.
+    from devices.drawer import CashDrawer
+    from pos.checkout import Checkout
+    from pos.shifts import Shift
+    from pos.staff import StaffMember
 
 STATUS_REFRESH_S = 5.0
 
@@ -310,6 +311,8 @@ class SaleScreen(Screen[None]):
 
     @work(thread=True, group="ledger")
     def _pay(self, tendered: int) -> None:
+        from pos.cash_drawer import open_drawer
+
         try:
             record = self.checkout.pay_cash(tendered)
         except PosError as error:
@@ -360,6 +363,9 @@ class SaleScreen(Screen[None]):
 
     @work(thread=True, group="ledger")
     def _reprint(self, receipt_no: str | None) -> None:
+        from pos.ledger.queries import last_sale, sale_by_receipt
+        from pos.receipt_copies import record_reprint
+
         ledger = self.checkout.ledger
         with ledger.read() as conn:
             record = last_sale(conn) if receipt_no is None else sale_by_receipt(conn, receipt_no)
@@ -385,6 +391,8 @@ class SaleScreen(Screen[None]):
 
     @work(thread=True, group="ledger")
     def _no_sale(self, manager: StaffMember) -> None:
+        from pos.cash_drawer import open_drawer
+
         try:
             open_drawer(
                 self.session.drawer,
@@ -445,7 +453,7 @@ class SaleScreen(Screen[None]):
 
     def _approval(self, action: str, label: str, detail: dict[str, Any]) -> ManagerApproval:
         return ManagerApproval(
-            self.checkout.ledger,
+            lambda: self.checkout.ledger,
             self.strings,
             action=action,
             action_label=self.strings(label),
@@ -509,6 +517,8 @@ class SaleScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="status")
     def _poll_status(self) -> None:
+        from sync.outbox import backlog
+
         with self.checkout.ledger.read() as conn:
             count = backlog(conn)
         self.app.call_from_thread(self._status_polled, count)

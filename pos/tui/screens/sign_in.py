@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -13,18 +15,29 @@ from textual.widgets import Footer, Input, Label, Static
 
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
-from pos.ledger.database import Ledger
-from pos.shifts import open_shift
-from pos.staff import StaffMember, sign_in
 from pos.tui.i18n import Strings
 from pos.tui.messages import ShiftOpened, SignedIn
+
+if TYPE_CHECKING:
+    from pos.ledger.database import Ledger
+    from pos.staff import StaffMember
+
+LedgerSource = Callable[[], "Ledger"]
+"""Gives the ledger once it is open (it opens in the background while sign-in shows);
+call it only from a worker thread."""
 
 
 class SignInScreen(Screen[None]):
     """Staff number, PIN, Enter. A wrong PIN says how many tries remain."""
 
     def __init__(
-        self, ledger: Ledger, strings: Strings, *, store: str, max_failures: int, lockout: timedelta
+        self,
+        ledger: LedgerSource,
+        strings: Strings,
+        *,
+        store: str,
+        max_failures: int,
+        lockout: timedelta,
     ) -> None:
         super().__init__()
         self._ledger = ledger
@@ -57,9 +70,15 @@ class SignInScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def _check(self, staff_no: str, pin: str) -> None:
+        from pos.staff import sign_in
+
         try:
             member = sign_in(
-                self._ledger, staff_no, pin, max_failures=self._max_failures, lockout=self._lockout
+                self._ledger(),
+                staff_no,
+                pin,
+                max_failures=self._max_failures,
+                lockout=self._lockout,
             )
         except PosError as error:
             self.app.call_from_thread(self._refused, error)
@@ -77,7 +96,7 @@ class SignInScreen(Screen[None]):
 class ShiftScreen(Screen[None]):
     """The opening float counted into the drawer; the shift is on every sale after it."""
 
-    def __init__(self, ledger: Ledger, strings: Strings, member: StaffMember) -> None:
+    def __init__(self, ledger: LedgerSource, strings: Strings, member: StaffMember) -> None:
         super().__init__()
         self._ledger = ledger
         self._strings = strings
@@ -105,8 +124,10 @@ class ShiftScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def _open(self, amount: int) -> None:
+        from pos.shifts import open_shift
+
         try:
-            shift = open_shift(self._ledger, self._member.staff_no, amount)
+            shift = open_shift(self._ledger(), self._member.staff_no, amount)
         except PosError as error:
             self.app.call_from_thread(self._refused, error)
             return

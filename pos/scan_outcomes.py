@@ -1,0 +1,39 @@
+"""What a scan or a typed entry did to the sale.
+
+Kept apart from the checkout (which needs the database) so the TUI can tell outcomes
+apart without importing the ledger at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pos.domain.cart import CartLine
+from pos.domain.catalog import CatalogItem
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """A scan or entry put an item on the sale."""
+
+    line: CartLine
+    item: CatalogItem
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing changed; `reason` is a stable key, title and message are for the cashier."""
+
+    reason: str
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRequested:
+    """A receipt's code was scanned: the caller opens that sale (reprint, return)."""
+
+    receipt_no: str
+
+
+ScanOutcome = Added | Refused | ReceiptRequested
