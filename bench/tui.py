@@ -16,8 +16,8 @@ is built by `pos.cli.till_app(config)`, exactly as `pos` builds it (the ledger o
 in a worker behind the first screen), on the demo configuration with a data folder
 created and seeded before the first start; its first screen is sign-in. The baseline
 is an App with one Static. Starts alternate between the two; the first start of each
-is a warm-up and is left out, so both run with the same warm file cache. Figure: the ratio of the medians (target: at
-most 1.5).
+is a warm-up and is left out, so both run with the same warm file cache. Figure: the
+ratio of the medians (target: at most 1.5).
 
 (b) Scan to cart redraw, in this process with `App.run_test(size=(120, 36))`. The till
 is signed in as the demo cashier (shift opened if it asks), then its cart is filled
