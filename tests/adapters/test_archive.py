@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import raw
 
 from pos.cli import main
 from pos.config import Config
@@ -28,15 +29,6 @@ FIELDS = {"seq", "event_id", "device_id", "type", "ts", "payload", "prev_hash", 
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def tamper(path: Path, sql: str, params: Sequence[object] = ()) -> None:

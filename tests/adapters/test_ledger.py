@@ -15,12 +15,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection
+from support import raw
 
 from pos.catalog_admin import current_catalog
 from pos.checkout import Added, Checkout, Till
@@ -41,16 +41,6 @@ APPLES_PLU = "10001"  # 红富士苹果, sold by weight
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    """Rows straight from the SQLite file, through a connection of our own."""
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def journal(path: Path) -> list[dict[str, Any]]:

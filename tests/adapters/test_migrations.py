@@ -4,7 +4,7 @@ definitions, reopening without migrating again, and refusing another till's file
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +15,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
+from support import raw
 
 import pos.ledger.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from pos.errors import LedgerError
 from pos.ledger.database import Ledger
 from pos.ledger.migrate import HEAD_REVISION, MIGRATIONS
 from pos.ledger.verify import verify
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def schema_diff(path: Path) -> list[Any]:

@@ -11,7 +11,6 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
+from support import raw
 
 from devices.drawer import SimulatedDrawer
 from pos.bootstrap import open_ledger, seed_demo
@@ -52,15 +52,6 @@ LOCKOUT = timedelta(minutes=15)
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def journal_length(ledger: Ledger) -> int:

@@ -8,14 +8,12 @@ drafts while the cashier suspends.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support import raw
 
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
@@ -33,15 +31,6 @@ BAG = "1067"  # 购物袋（大）, typed as a SKU
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def drafts(ledger: Ledger) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import raw
 
 from pos.bootstrap import open_ledger
 from pos.cli import main
@@ -28,15 +29,6 @@ SALES = 50
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def tamper(path: Path, *statements: tuple[str, Sequence[object]] | str) -> None:
