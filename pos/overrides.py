@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pos.domain.staff import Role
+from pos.domain.staff import Role, StaffMember
 from pos.errors import PosError
 from pos.ledger.database import Ledger
-from pos.staff import SignInRefused, StaffMember, sign_in
+from pos.staff import SignInRefused, sign_in
 
 ACTIONS: frozenset[str] = frozenset({"line_discount", "price_override", "no_sale", "clear_sale"})
 """What a manager can approve at the till; reports group overrides by these names."""

@@ -6,12 +6,11 @@ that an account exists (staff.added) and when one locks, never the PIN or its ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
-from pos.domain.staff import Role, hash_pin, validate_pin, verify_pin
+from pos.domain.staff import Role, StaffMember, hash_pin, validate_pin, verify_pin
 from pos.errors import PosError
 from pos.ledger.chain import format_ts, parse_ts
 from pos.ledger.database import Ledger
@@ -20,13 +19,6 @@ from pos.ledger.tables import STAFF
 
 class SignInRefused(PosError):
     """Wrong number or PIN, or a locked account."""
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    staff_no: str
-    name: str
-    role: Role
 
 
 def add_staff(ledger: Ledger, staff_no: str, name: str, role: Role, pin: str) -> StaffMember:

@@ -8,6 +8,7 @@ import enum
 import hashlib
 import hmac
 import os
+from dataclasses import dataclass
 
 from pos.domain.errors import DomainError
 
@@ -72,3 +73,10 @@ def validate_pin(pin: str) -> None:
     """Refuse a PIN that is not 4 to 8 digits, the most a cashier will type quickly."""
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         raise DomainError("Invalid PIN", "A PIN is 4 to 8 digits.")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    staff_no: str
+    name: str
+    role: Role

@@ -40,9 +40,9 @@ from receipts.text import StoreHeader
 if TYPE_CHECKING:
     from devices.drawer import CashDrawer
     from pos.config import Config
+    from pos.domain.staff import StaffMember
     from pos.ledger.database import Ledger
     from pos.shifts import Shift
-    from pos.staff import StaffMember
 
 
 class PosApp(App[None]):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from pos.domain.staff import StaffMember
     from pos.shifts import Shift
-    from pos.staff import StaffMember
 
 
 class SignedIn(Message):

@@ -32,8 +32,9 @@ from pos.checkout import Checkout, Till
 from pos.cli import main
 from pos.config import Config
 from pos.domain.sale import SaleRecord
-from pos.domain.staff import Role
+from pos.domain.staff import Role, StaffMember
 from pos.errors import PosError
+from pos.ledger.archive import check_backup
 from pos.ledger.database import Ledger, sqlite_engine
 from pos.ledger.migrate import HEAD_REVISION, MIGRATIONS
 from pos.ledger.verify import verify
@@ -41,7 +42,7 @@ from pos.overrides import authorize
 from pos.receipt_copies import last_receipt, record_reprint
 from pos.scan_outcomes import Added
 from pos.shifts import Shift, current_shift, open_shift
-from pos.staff import SignInRefused, StaffMember
+from pos.staff import SignInRefused
 
 WATER = "6921168509256"  # 农夫山泉饮用天然水 550ml, 2.00
 COLA = "6954767003306"  # 可口可乐 330ml, 3.00
@@ -518,3 +519,38 @@ def test_a_0001_ledger_upgrades_to_0002_keeping_its_data(tmp_path: Path) -> None
         assert report.events == len(before["journal"]) + 2
     finally:
         ledger.close()
+
+
+def test_a_0001_ledger_verifies_without_being_migrated(tmp_path: Path) -> None:
+    """A backup taken before 0002, or a ledger on a read-only disk, is still checkable."""
+    path = tmp_path / "ledger.db"
+    ledger_at_0001(path)
+    events = len(raw(path, "SELECT seq FROM journal"))
+
+    for ledger in (Ledger(path, "T01"), Ledger.open_read_only(path, "T01")):
+        try:
+            report = verify(ledger)
+        finally:
+            ledger.close()
+        assert report.ok, report.problems
+        assert report.events == events
+    device_id, report = check_backup(path)
+    assert (device_id, report.ok) == ("T01", True)
+    assert raw(path, "SELECT version_num FROM alembic_version") == [{"version_num": "0001"}]
+
+
+def test_verify_finds_a_dropped_projection_table_the_journal_needs(
+    demo_ledger: Ledger, demo_config: Config
+) -> None:
+    a_day_with_every_new_event(demo_ledger, demo_config)
+    conn = sqlite3.connect(demo_ledger.path)
+    try:
+        conn.execute("DROP TABLE overrides")
+        conn.commit()
+    finally:
+        conn.close()
+
+    [problem] = verify(demo_ledger).problems
+
+    assert problem.seq is None
+    assert problem.message == "overrides: the table is missing, and the journal has 2 rows for it"

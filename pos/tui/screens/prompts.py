@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from pos.domain.staff import StaffMember
 from pos.errors import PosError
 from pos.tui.i18n import Strings
 
@@ -65,7 +66,7 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class ManagerApproval(ModalScreen["StaffMember | None"]):
+class ManagerApproval(ModalScreen[StaffMember | None]):
     """A manager's number and PIN at the till; the approval is journaled."""
 
     BINDINGS = [Binding("escape", "cancel", show=False)]  # noqa: RUF012

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     # PosApp); at run time they are imported where the workers use them.
     from devices.drawer import CashDrawer
     from pos.checkout import Checkout
+    from pos.domain.staff import StaffMember
     from pos.shifts import Shift
-    from pos.staff import StaffMember
 
 STATUS_REFRESH_S = 5.0
 

@@ -19,8 +19,8 @@ from pos.tui.i18n import Strings
 from pos.tui.messages import ShiftOpened, SignedIn
 
 if TYPE_CHECKING:
+    from pos.domain.staff import StaffMember
     from pos.ledger.database import Ledger
-    from pos.staff import StaffMember
 
 LedgerSource = Callable[[], "Ledger"]
 """Gives the ledger once it is open (it opens in the background while sign-in shows);
