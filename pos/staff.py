@@ -6,6 +6,7 @@ that an account exists (staff.added) and when one locks, never the PIN or its ha
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -15,6 +16,8 @@ from pos.errors import PosError
 from pos.ledger.chain import format_ts, parse_ts
 from pos.ledger.database import Ledger
 from pos.ledger.tables import STAFF
+
+_STAFF_NO = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class SignInRefused(PosError):
@@ -49,6 +52,10 @@ def sign_in(
     ledger: Ledger, staff_no: str, pin: str, *, max_failures: int, lockout: timedelta
 ) -> StaffMember:
     """Return the member for a right PIN; count a wrong one and lock after max_failures."""
+    if not _STAFF_NO.fullmatch(staff_no):
+        # Typed or scanned text is data: anything that cannot be a staff number (control
+        # characters, surrogates from a bad decode) is refused before it reaches SQL.
+        raise SignInRefused("Sign-in refused", "Unknown staff number or wrong PIN.")
     now = ledger.clock()
     with ledger.transaction() as writer:
         row = writer.conn.execute(select(STAFF).where(STAFF.c.staff_no == staff_no)).first()

@@ -469,6 +469,8 @@ def ledger_at_0001(path: Path) -> None:
             config.set_main_option("script_location", str(MIGRATIONS))
             config.attributes["connection"] = conn
             command.upgrade(config, "0001")
+            # What Ledger.open writes on first start, at any revision.
+            conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('device_id', 'T01')")
     finally:
         engine.dispose()
     # The constructor does not migrate: this writes through the 0001 schema.

@@ -186,7 +186,7 @@ class SaleScreen(Screen[None]):
         def answered(answer: str | None) -> None:
             if not answer:
                 return
-            if not answer.isdigit():
+            if not (answer.isascii() and answer.isdigit()):
                 self._say(self.strings("notice.bad_quantity"), error=True)
                 return
             self._change(lambda: self.checkout.cart.set_quantity(line_id, int(answer)))
