@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from pos.domain.money import format_amount
 from pos.domain.sale import SaleRecord
+from pos.ledger.chain import parse_ts
 from receipts.layout import COLUMNS, center, spread, wrap
 
 RECEIPT_CODE_PREFIX = "R1:"
@@ -56,7 +58,7 @@ def receipt_lines(
     *,
     width_mm: int = 80,
     lang: str = "zh-CN",
-    local_time: str = "",
+    zone: tzinfo = UTC,
     copy: bool = False,
 ) -> list[str]:
     width = COLUMNS[width_mm]
@@ -70,7 +72,7 @@ def receipt_lines(
     lines += [
         rule,
         spread(f"{words['receipt']} {sale.receipt_no}", sale.device_id, width),
-        spread(f"{words['cashier']} {sale.cashier}", local_time or sale.ts, width),
+        spread(f"{words['cashier']} {sale.cashier}", local_time(sale.ts, zone), width),
         rule,
     ]
     for line in sale.lines:
@@ -102,6 +104,11 @@ def receipt_lines(
         lines.append(spread(words["change"], format_amount(sale.change), width))
     lines += [rule, center(words["thanks"], width)]
     return lines
+
+
+def local_time(ts: str, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A journal timestamp (UTC) as the store's wall-clock time; empty stays empty."""
+    return parse_ts(ts).astimezone(zone).strftime(pattern) if ts else ""
 
 
 def format_rate(rate_bp: int) -> str:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from textual import events, on, work
 from textual.app import App
@@ -205,6 +206,7 @@ class PosApp(App[None]):
             lockout=timedelta(minutes=settings.security.lockout_minutes),
             printer=settings.printer.kind,
             scanner=settings.scanner.kind,
+            zone=ZoneInfo(settings.store.timezone),
         )
         self.call_from_thread(self.switch_screen, SaleScreen(session, self.strings))
 

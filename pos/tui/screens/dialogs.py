@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.tui.i18n import Strings
 from pos.tui.keys import ACTIONS
+from receipts.text import local_time
 
 if TYPE_CHECKING:
     from pos.checkout import SuspendedSale
@@ -131,10 +133,11 @@ class ResumeSale(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", show=False)]  # noqa: RUF012
 
-    def __init__(self, sales: Sequence[SuspendedSale], strings: Strings) -> None:
+    def __init__(self, sales: Sequence[SuspendedSale], strings: Strings, zone: tzinfo) -> None:
         super().__init__()
         self._sales = sales
         self._strings = strings
+        self._zone = zone
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -145,7 +148,7 @@ class ResumeSale(ModalScreen[str | None]):
                 *(
                     Option(
                         Text(
-                            f"{sale.created[11:16]}  {sale.staff_no}  "
+                            f"{local_time(sale.created, self._zone, '%H:%M')}  {sale.staff_no}  "
                             f"{self._strings('totals.items')} {sale.item_count}  "
                             f"¥{format_amount(sale.total)}"
                         ),

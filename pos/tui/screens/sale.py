@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -32,7 +32,7 @@ from pos.tui.messages import LanguageSwitched, SignedOut, WedgeScanned
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
-from receipts.text import StoreHeader, receipt_lines
+from receipts.text import StoreHeader, local_time, receipt_lines
 
 if TYPE_CHECKING:
     # The ledger-backed modules load in the background after the first frame (see
@@ -59,6 +59,8 @@ class SaleSession:
     lockout: timedelta
     printer: str
     scanner: str
+    zone: tzinfo
+    """The store's time zone: times on screen and receipts are local."""
 
 
 class SaleScreen(Screen[None]):
@@ -292,7 +294,9 @@ class SaleScreen(Screen[None]):
                     lambda: self.checkout.resume(draft_id), self.strings("notice.resumed")
                 )
 
-        self.app.call_from_thread(self.app.push_screen, ResumeSale(sales, self.strings), picked)
+        self.app.call_from_thread(
+            self.app.push_screen, ResumeSale(sales, self.strings, self.session.zone), picked
+        )
 
     # -- paying --------------------------------------------------------------------
 
@@ -335,7 +339,9 @@ class SaleScreen(Screen[None]):
     def _paid(self, record: SaleRecord) -> None:
         self._last = record
         self._show_sale()
-        lines = receipt_lines(record, self.session.store, lang=self.strings.lang)
+        lines = receipt_lines(
+            record, self.session.store, lang=self.strings.lang, zone=self.session.zone
+        )
         self.query_one("#receipt-text", Static).update(Text("\n".join(lines)))
         self.query_one("#main", ContentSwitcher).current = "last-receipt"
         self.query_one("#change-label", Label).update(Text(self.strings("last.change")))
@@ -377,7 +383,9 @@ class SaleScreen(Screen[None]):
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             return
-        lines = receipt_lines(record, self.session.store, lang=self.strings.lang, copy=True)
+        lines = receipt_lines(
+            record, self.session.store, lang=self.strings.lang, copy=True, zone=self.session.zone
+        )
         self.app.call_from_thread(
             self.app.push_screen, ReceiptView(self.strings("receipt.copy_title"), lines)
         )
@@ -506,7 +514,7 @@ class SaleScreen(Screen[None]):
             TillStatus(
                 store=session.store.name,
                 cashier=f"{session.cashier.staff_no} {session.cashier.name}",
-                shift=session.shift.opened_ts[11:16],
+                shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
                 online=False,
                 backlog=self._backlog,
                 printer=session.printer,
