@@ -198,18 +198,25 @@ class Cart:
         line = self.line(line_id)
         self._lines = [other for other in self._lines if other is not line]
 
-    def set_line_discount(self, line_id: int, discount: Discount | None) -> None:
-        line = self.line(line_id)
-        _check_discount_fits(discount, line.gross, "line")
-        line.discount = discount
+    def check_line_discount(self, line_id: int, discount: Discount | None) -> None:
+        """Raise CartError if the discount cannot be given (before a manager is asked)."""
+        _check_discount_fits(discount, self.line(line_id).gross, "line")
 
-    def override_price(self, line_id: int, unit_price: int) -> None:
-        """Set a new unit price: per kilogram when weighed, the label price when labelled."""
+    def set_line_discount(self, line_id: int, discount: Discount | None) -> None:
+        self.check_line_discount(line_id, discount)
+        self.line(line_id).discount = discount
+
+    def check_price_override(self, line_id: int, unit_price: int) -> None:
+        """Raise CartError if the price cannot be set (before a manager is asked)."""
         line = self.line(line_id)
         if unit_price < 0:
             raise CartError("Negative price", "A price cannot be negative.")
         _check_discount_fits(line.discount, replace(line, price_override=unit_price).gross, "line")
-        line.price_override = unit_price
+
+    def override_price(self, line_id: int, unit_price: int) -> None:
+        """Set a new unit price: per kilogram when weighed, the label price when labelled."""
+        self.check_price_override(line_id, unit_price)
+        self.line(line_id).price_override = unit_price
 
     def set_cart_discount(self, discount: Discount | None) -> None:
         """Set the discount on the whole sale.

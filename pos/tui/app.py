@@ -204,9 +204,8 @@ class PosApp(App[None]):
             keys=self.keys,
             max_failures=settings.security.max_pin_failures,
             lockout=timedelta(minutes=settings.security.lockout_minutes),
-            printer=settings.printer.kind,
-            scanner=settings.scanner.kind,
             zone=ZoneInfo(settings.store.timezone),
+            store_id=store.id,
         )
         self.call_from_thread(self.switch_screen, SaleScreen(session, self.strings))
 

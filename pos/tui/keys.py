@@ -24,19 +24,21 @@ class Action:
     """Whether the footer shows it (the help screen shows every action)."""
 
 
+# In order of use: the footer shows as many as fit from the left at 80 columns, so
+# paying and help come first; the help screen lists them all.
 ACTIONS: tuple[Action, ...] = (
+    Action("pay_cash", "f12", "action.pay_cash"),
     Action("help", "f1", "action.help"),
     Action("quantity", "f2", "action.quantity"),
+    Action("remove", "f8", "action.remove"),
+    Action("suspend", "f6", "action.suspend"),
+    Action("resume", "f7", "action.resume"),
+    Action("reprint", "f9", "action.reprint"),
     Action("lookup", "f3", "action.lookup"),
     Action("discount", "f4", "action.discount"),
     Action("price", "f5", "action.price"),
-    Action("suspend", "f6", "action.suspend"),
-    Action("resume", "f7", "action.resume"),
-    Action("remove", "f8", "action.remove"),
-    Action("reprint", "f9", "action.reprint"),
     Action("no_sale", "f10", "action.no_sale"),
     Action("clear", "f11", "action.clear"),
-    Action("pay_cash", "f12", "action.pay_cash"),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),
 )

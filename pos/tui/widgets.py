@@ -20,28 +20,58 @@ class TillStatus:
     """What the status bar shows; replaced whole when anything changes."""
 
     store: str
+    store_id: str
     cashier: str
     shift: str
     online: bool = False
     backlog: int = 0
-    printer: str = ""
-    scanner: str = ""
+    printer: str = "status.ready"
+    """i18n key of the printer's state."""
+    scanner: str = "status.ready"
+    """i18n key of the scanner's state."""
 
 
 class StatusBar(Static):
-    """Store, cashier, shift, online/offline, unsynced backlog, printer and scanner."""
+    """Store, cashier, shift, online/offline, unsynced backlog, printer and scanner.
+
+    Every part stays visible at 80 columns: when the full wording does not fit, the
+    names give way first (store id for its name, staff number for the cashier).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[TillStatus, Strings] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, status: TillStatus, strings: Strings) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {status.store} ", style="bold")
-        text.append(f"│ {strings('status.cashier')} {status.cashier} ")
-        text.append(f"│ {strings('status.shift')} {status.shift} ")
+        self._shown = (status, strings)
         online = strings("status.online" if status.online else "status.offline")
-        text.append(f"│ {online} ", style="green" if status.online else "yellow")
-        text.append(f"│ {strings('status.backlog', count=status.backlog)} ")
-        text.append(f"│ {strings('status.printer')} {status.printer} ")
-        text.append(f"│ {strings('status.scanner')} {status.scanner}")
+        tail = [
+            (f"{strings('status.shift')} {status.shift}", ""),
+            (online, "green" if status.online else "yellow"),
+            (strings("status.backlog", count=status.backlog), ""),
+            (f"{strings('status.printer')} {strings(status.printer)}", ""),
+            (f"{strings('status.scanner')} {strings(status.scanner)}", ""),
+        ]
+        cashier = f"{strings('status.cashier')} {status.cashier}"
+        text = self._line(status.store, cashier, tail)
+        if text.cell_len > self.size.width > 0:
+            short_cashier = f"{strings('status.cashier')} {status.cashier.split()[0]}"
+            text = self._line(status.store_id, short_cashier, tail)
         self.update(text)
+
+    @staticmethod
+    def _line(store: str, cashier: str, tail: list[tuple[str, str]]) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {store} ", style="bold")
+        text.append(f"│ {cashier} ")
+        for part, style in tail:
+            text.append("│ ")
+            text.append(f"{part} ", style=style)
+        return text
 
 
 class CartTable(DataTable[Text]):

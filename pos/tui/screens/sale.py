@@ -57,10 +57,9 @@ class SaleSession:
     keys: Mapping[str, str]
     max_failures: int
     lockout: timedelta
-    printer: str
-    scanner: str
     zone: tzinfo
     """The store's time zone: times on screen and receipts are local."""
+    store_id: str
 
 
 class SaleScreen(Screen[None]):
@@ -95,7 +94,7 @@ class SaleScreen(Screen[None]):
                 yield MemberPanel(id="member")
         yield Input(placeholder=self.strings("entry.placeholder"), id="entry", max_length=4096)
         yield MessageLine(id="message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#change-box").display = False
@@ -115,7 +114,8 @@ class SaleScreen(Screen[None]):
                 # The entry line keeps the focus; these move through the cart anyway.
                 Binding("up", "cart_cursor(-1)", show=False),
                 Binding("down", "cart_cursor(1)", show=False),
-                Binding("delete", "remove", show=False),
+                # The entry line would take Delete for itself; removing a line matters more.
+                Binding("delete", "remove", show=False, priority=True),
             ]
         )
 
@@ -226,7 +226,8 @@ class SaleScreen(Screen[None]):
                 "line_discount",
                 "action.discount",
                 {"line_id": line_id, "answer": answer},
-                lambda: self.checkout.cart.set_line_discount(line_id, discount),
+                check=lambda: self.checkout.cart.check_line_discount(line_id, discount),
+                change=lambda: self.checkout.cart.set_line_discount(line_id, discount),
             )
 
         self.app.push_screen(
@@ -252,7 +253,8 @@ class SaleScreen(Screen[None]):
                 "price_override",
                 "action.price",
                 {"sku": line.item.sku, "old": line.unit_price, "new": price},
-                lambda: self.checkout.cart.override_price(line_id, price),
+                check=lambda: self.checkout.cart.check_price_override(line_id, price),
+                change=lambda: self.checkout.cart.override_price(line_id, price),
             )
 
         self.app.push_screen(
@@ -451,8 +453,22 @@ class SaleScreen(Screen[None]):
         self._save_draft()
 
     def _with_manager(
-        self, action: str, label: str, detail: dict[str, Any], change: Callable[[], object]
+        self,
+        action: str,
+        label: str,
+        detail: dict[str, Any],
+        *,
+        check: Callable[[], object],
+        change: Callable[[], object],
     ) -> None:
+        """Ask a manager only for a change the cart will take (the approval is journaled)."""
+        try:
+            check()
+        except PosError as error:
+            self.app.bell()
+            self._say(f"{error.title} · {error.message}", error=True)
+            return
+
         def approved(manager: StaffMember | None) -> None:
             if manager is not None:
                 self._change(change)
@@ -513,12 +529,11 @@ class SaleScreen(Screen[None]):
         self.query_one(StatusBar).show(
             TillStatus(
                 store=session.store.name,
+                store_id=session.store_id,
                 cashier=f"{session.cashier.staff_no} {session.cashier.name}",
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
                 online=False,
                 backlog=self._backlog,
-                printer=session.printer,
-                scanner=session.scanner,
             ),
             self.strings,
         )
