@@ -30,6 +30,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status.printer": ("打印机", "Printer"),
     "status.scanner": ("扫码枪", "Scanner"),
     "status.ready": ("就绪", "ready"),
+    "status.backlog_short": ("待传 {count}", "↑{count}"),
+    "status.printer_short": ("打印", "Prn"),
+    "status.scanner_short": ("扫码", "Scan"),
     # sale screen
     "cart.item": ("商品", "Item"),
     "cart.qty": ("数量", "Qty"),

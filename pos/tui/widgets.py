@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
@@ -48,28 +49,44 @@ class StatusBar(Static):
 
     def show(self, status: TillStatus, strings: Strings) -> None:
         self._shown = (status, strings)
-        online = strings("status.online" if status.online else "status.offline")
-        tail = [
-            (f"{strings('status.shift')} {status.shift}", ""),
-            (online, "green" if status.online else "yellow"),
-            (strings("status.backlog", count=status.backlog), ""),
-            (f"{strings('status.printer')} {strings(status.printer)}", ""),
-            (f"{strings('status.scanner')} {strings(status.scanner)}", ""),
-        ]
-        cashier = f"{strings('status.cashier')} {status.cashier}"
-        text = self._line(status.store, cashier, tail)
-        if text.cell_len > self.size.width > 0:
-            short_cashier = f"{strings('status.cashier')} {status.cashier.split()[0]}"
-            text = self._line(status.store_id, short_cashier, tail)
+        online = (
+            strings("status.online" if status.online else "status.offline"),
+            "green" if status.online else "yellow",
+        )
+        printer, scanner = strings(status.printer), strings(status.scanner)
+        staff_no = status.cashier.split()[0]
+        wordings = (
+            [
+                (status.store, "bold"),
+                (f"{strings('status.cashier')} {status.cashier}", ""),
+                (f"{strings('status.shift')} {status.shift}", ""),
+                online,
+                (strings("status.backlog", count=status.backlog), ""),
+                (f"{strings('status.printer')} {printer}", ""),
+                (f"{strings('status.scanner')} {scanner}", ""),
+            ],
+            [
+                (status.store_id, "bold"),
+                (f"{strings('status.cashier')} {staff_no}", ""),
+                (status.shift, ""),
+                online,
+                (strings("status.backlog_short", count=status.backlog), ""),
+                (f"{strings('status.printer_short')} {printer}", ""),
+                (f"{strings('status.scanner_short')} {scanner}", ""),
+            ],
+        )
+        # The first wording that fits; every part stays, only the words get shorter.
+        for parts in wordings:
+            text = self._line(parts)
+            if text.cell_len <= self.size.width:
+                break
         self.update(text)
 
     @staticmethod
-    def _line(store: str, cashier: str, tail: list[tuple[str, str]]) -> Text:
+    def _line(parts: list[tuple[str, str]]) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {store} ", style="bold")
-        text.append(f"│ {cashier} ")
-        for part, style in tail:
-            text.append("│ ")
+        for index, (part, style) in enumerate(parts):
+            text.append("│ " if index else " ")
             text.append(f"{part} ", style=style)
         return text
 
@@ -133,11 +150,10 @@ class CartTable(DataTable[Text]):
         self.clear(columns=True)
         self._rows = {}
         self.add_column(strings("cart.item"), key="item", width=name_width)
-        self.add_column(strings("cart.qty"), key="qty")
-        self.add_column(strings("cart.price"), key="price")
-        if wide:
-            self.add_column(strings("cart.discount"), key="discount")
-        self.add_column(strings("cart.total"), key="total")
+        # Fixed widths, and numbers padded to them, so they right-align under their
+        # headings (the table itself aligns every cell to the left).
+        for key, width in self._number_columns(wide):
+            self.add_column(_right(strings(f"cart.{key}"), width), key=key, width=width)
 
     @staticmethod
     def _cells(
@@ -148,16 +164,21 @@ class CartTable(DataTable[Text]):
         # Product names are data: Text never parses markup in them.
         name = Text(line.item.name(strings.lang), overflow="ellipsis", no_wrap=True)
         total = format_amount(amount.net) + ("" if wide or not discount else "*")
-        cells = [
+        numbers = {
+            "qty": quantity,
+            "price": format_amount(line.unit_price),
+            "discount": f"-{format_amount(discount)}" if discount else "",
+            "total": total,
+        }
+        return (
             name,
-            Text(quantity, justify="right"),
-            Text(format_amount(line.unit_price), justify="right"),
-            Text(f"-{format_amount(discount)}" if discount else "", justify="right"),
-            Text(total, justify="right"),
-        ]
-        if not wide:
-            del cells[3]
-        return tuple(cells)
+            *(_right(numbers[key], width) for key, width in CartTable._number_columns(wide)),
+        )
+
+    @classmethod
+    def _number_columns(cls, wide: bool) -> list[tuple[str, int]]:
+        columns = [("qty", 6), ("price", 7), ("discount", cls.DISCOUNT_WIDTH), ("total", 8)]
+        return [column for column in columns if wide or column[0] != "discount"]
 
     def follow_last(self) -> None:
         if self.row_count:
@@ -169,6 +190,10 @@ class CartTable(DataTable[Text]):
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
+
+
+def _right(text: str, width: int) -> Text:
+    return Text(" " * max(0, width - cell_len(text)) + text, no_wrap=True)
 
 
 class TotalsPanel(Static):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from textual.widgets import ContentSwitcher, DataTable, Digits, Input, OptionList, Static
 from textual.widgets._footer import FooterKey
 from tui_helpers import (
