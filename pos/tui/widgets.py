@@ -36,7 +36,7 @@ class StatusBar(Static):
     """Store, cashier, shift, online/offline, unsynced backlog, printer and scanner.
 
     Every part stays visible at 80 columns: when the full wording does not fit, the
-    names give way first (store id for its name, staff number for the cashier).
+    names give way first (store id for its name, then staff number for the cashier).
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -55,26 +55,27 @@ class StatusBar(Static):
         )
         printer, scanner = strings(status.printer), strings(status.scanner)
         staff_no = status.cashier.split()[0]
-        wordings = (
-            [
-                (status.store, "bold"),
-                (f"{strings('status.cashier')} {status.cashier}", ""),
-                (f"{strings('status.shift')} {status.shift}", ""),
-                online,
-                (strings("status.backlog", count=status.backlog), ""),
-                (f"{strings('status.printer')} {printer}", ""),
-                (f"{strings('status.scanner')} {scanner}", ""),
-            ],
-            [
-                (status.store_id, "bold"),
-                (f"{strings('status.cashier')} {staff_no}", ""),
-                (status.shift, ""),
-                online,
-                (strings("status.backlog_short", count=status.backlog), ""),
-                (f"{strings('status.printer_short')} {printer}", ""),
-                (f"{strings('status.scanner_short')} {scanner}", ""),
-            ],
-        )
+        full = [
+            (status.store, "bold"),
+            (f"{strings('status.cashier')} {status.cashier}", ""),
+            (f"{strings('status.shift')} {status.shift}", ""),
+            online,
+            (strings("status.backlog", count=status.backlog), ""),
+            (f"{strings('status.printer')} {printer}", ""),
+            (f"{strings('status.scanner')} {scanner}", ""),
+        ]
+        compact = [
+            (status.store_id, "bold"),
+            (f"{strings('status.cashier')} {status.cashier}", ""),
+            (status.shift, ""),
+            online,
+            (strings("status.backlog_short", count=status.backlog), ""),
+            (f"{strings('status.printer_short')} {printer}", ""),
+            (f"{strings('status.scanner_short')} {scanner}", ""),
+        ]
+        # The cashier's name goes last: it is how a manager checks who is signed in.
+        tightest = [*compact[:1], (f"{strings('status.cashier')} {staff_no}", ""), *compact[2:]]
+        wordings = (full, compact, tightest)
         # The first wording that fits; every part stays, only the words get shorter.
         for parts in wordings:
             text = self._line(parts)

@@ -262,10 +262,13 @@ def message(screen: SaleScreen) -> str:
 
 
 def cart_rows(screen: SaleScreen) -> list[list[str]]:
-    """The cart table's cells as plain text, row by row."""
+    """The cart table's cells as plain text, row by row, without the padding that
+    right-aligns the numbers."""
     table: DataTable[Text] = screen.query_one("#cart", DataTable)
-    return [[cell.plain for cell in table.get_row_at(row)] for row in range(table.row_count)]
+    return [
+        [cell.plain.strip() for cell in table.get_row_at(row)] for row in range(table.row_count)
+    ]
 
 
 def column_labels(table: DataTable[Any]) -> list[str]:
-    return [column.label.plain for column in table.ordered_columns]
+    return [column.label.plain.strip() for column in table.ordered_columns]
