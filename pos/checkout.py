@@ -4,8 +4,8 @@ The TUI, `pos simulate`, the benchmarks and the tests all sell through `Checkout
 Changing the cart is pure and fast (no I/O), so a UI can call it on its event loop;
 `pay_cash` and `save_draft` write the ledger and belong in a worker.
 
-A sale commits in one transaction: the sale.completed event with its projections, and
-the removal of the sale-in-progress draft. A crash before COMMIT leaves the draft (the
+A sale commits in one transaction: the sale.completed event with its projections, its
+receipt's print job, and the removal of the sale-in-progress draft. A crash before COMMIT leaves the draft (the
 cart comes back on restart); after COMMIT the sale exists exactly once and no draft can
 resurrect it.
 
@@ -46,6 +46,7 @@ from pos.ledger.database import Clock, Ledger
 from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
+from pos.print_queue import enqueue
 from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
 
 DEFAULT_RULES = ScanRules()
@@ -194,7 +195,9 @@ class Checkout:
                     payments=payments,
                     totals=totals,
                 )
-                event = writer.append("sale.completed", record.to_payload(), at=self.clock())
+                now = self.clock()
+                event = writer.append("sale.completed", record.to_payload(), at=now)
+                enqueue(writer.conn, record.receipt_no, now)
                 driver(writer.conn).execute(
                     "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
                 )

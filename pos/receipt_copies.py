@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from pos.domain.sale import SaleRecord
 from pos.errors import PosError
+from pos.ledger.chain import parse_ts
 from pos.ledger.database import Ledger
 from pos.ledger.queries import last_sale
 from pos.ledger.tables import SALES
+from pos.print_queue import enqueue
 
 
 def last_receipt(ledger: Ledger) -> SaleRecord | None:
@@ -23,8 +25,8 @@ def last_receipt(ledger: Ledger) -> SaleRecord | None:
 
 
 def record_reprint(ledger: Ledger, sale: SaleRecord, staff_no: str) -> None:
-    """Journal receipt.reprinted; call it before the copy goes to the printer, so no
-    copy can leave the till unrecorded (a failed print is at worst counted once too often).
+    """Journal receipt.reprinted and queue the copy in the same transaction, so no copy
+    can leave the till unrecorded.
 
     Refuses a sale this ledger does not hold, so the journal never counts a copy of a
     receipt that was not issued here.
@@ -39,7 +41,8 @@ def record_reprint(ledger: Ledger, sale: SaleRecord, staff_no: str) -> None:
             raise PosError(
                 "Unknown receipt", f"Receipt {sale.receipt_no} is not a sale of this till."
             )
-        writer.append(
+        event = writer.append(
             "receipt.reprinted",
             {"sale_id": sale.sale_id, "receipt_no": sale.receipt_no, "staff_no": staff_no},
         )
+        enqueue(writer.conn, sale.receipt_no, parse_ts(event.ts), copy=True)

@@ -41,6 +41,17 @@ class Config:
     def ledger_path(self) -> Path:
         return self.data_dir / LEDGER_FILE
 
+    @property
+    def receipts_dir(self) -> Path:
+        """Where the simulated printer writes receipts."""
+        out_dir = self.settings.printer.out_dir
+        return self.path(out_dir) if out_dir is not None else self.data_dir / "receipts"
+
+    def path(self, configured: Path) -> Path:
+        """A path from pos.toml: relative paths are relative to the file, as written."""
+        base = self.source.parent if self.source is not None else Path.cwd()
+        return (base / configured.expanduser()).resolve()
+
 
 def load_config(
     config_file: Path | None = None,

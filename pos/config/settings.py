@@ -129,14 +129,55 @@ def _default_embedded() -> tuple[EmbeddedRuleSettings, ...]:
 
 
 class ScannerSettings(Section):
-    """[scanner]: where scans come from."""
+    """[scanner]: where scans come from. The keyboard wedge always works besides it."""
 
-    kind: Literal["wedge", "simulator"] = "wedge"
-    """wedge: a USB scanner typing like a keyboard; simulator: the demo's scan source."""
+    kind: Literal["wedge", "serial", "camera", "evdev", "simulator"] = "wedge"
+    """wedge: a USB scanner typing like a keyboard; serial: an RS-232 or USB-CDC scanner
+    at `url`; camera: a camera or recorded frames at `source`; evdev: the scanner's
+    Linux input device at `device`, grabbed so its keys never reach the screen;
+    simulator: scans replayed from the `script` file (the demo and soak tests)."""
     max_length: int = Field(default=256, ge=16, le=4096)
     """Longest scan accepted; longer input is refused with a reason."""
+    url: str | None = None
+    """Serial scanner: a pyserial URL or device path (/dev/ttyACM0, socket://host:port)."""
+    baudrate: int = Field(default=9600, ge=300, le=921600)
+    """Serial scanner: bits per second (USB-CDC scanners ignore it)."""
+    bytesize: Literal[7, 8] = 8
+    """Serial scanner: data bits."""
+    parity: Literal["N", "E", "O"] = "N"
+    """Serial scanner: parity, none, even or odd."""
+    stopbits: Literal[1, 2] = 1
+    """Serial scanner: stop bits."""
+    prefix: str = Field(default="", max_length=8)
+    """Serial and evdev scanners: characters the scanner sends before each code."""
+    suffix: Literal["CR", "LF", "CRLF", "TAB"] = "CR"
+    """Serial scanner: what ends each code."""
+    source: str | None = None
+    """Camera: an index (0), a device path (/dev/video0), a video file or an image
+    pattern (frames/%04d.png)."""
+    hold_off_ms: int = Field(default=1000, ge=0, le=60000)
+    """Camera: a code still in view is reported again only after it was gone this long."""
+    engines: tuple[Literal["zxing", "zbar"], ...] = ("zxing", "zbar")
+    """Camera and `pos devices decode`: decode engines in the order tried (zbar is
+    used only where libzbar is installed)."""
+    device: Path | None = None
+    """Evdev: the scanner's input device (/dev/input/by-id/...-event-kbd)."""
+    grab: bool = True
+    """Evdev: take the device exclusively, so its keys never reach the screen."""
+    script: Path | None = None
+    """Simulator: a text file, one scan a line, replayed every `interval_ms`."""
+    interval_ms: int = Field(default=2000, ge=10, le=600000)
+    """Simulator: the pause between replayed scans."""
     embedded: tuple[EmbeddedRuleSettings, ...] = Field(default_factory=_default_embedded)
     """In-store barcode layouts with an embedded price or weight."""
+
+    @model_validator(mode="after")
+    def _where_from(self) -> ScannerSettings:
+        needed = {"serial": "url", "camera": "source", "evdev": "device", "simulator": "script"}
+        key = needed.get(self.kind)
+        if key is not None and getattr(self, key) is None:
+            raise ValueError(f'kind = "{self.kind}" needs {key}')
+        return self
 
     def rules(self, receipt_prefix: str = "R1:") -> ScanRules:
         return ScanRules(
@@ -147,19 +188,41 @@ class ScannerSettings(Section):
 
 
 class PrinterSettings(Section):
-    """[printer]: the receipt printer."""
+    """[printer]: the receipt printer (ESC/POS)."""
 
-    kind: Literal["simulator", "file"] = "simulator"
-    """simulator: receipts are kept and shown on screen; file: written to `path`."""
+    kind: Literal["simulator", "network", "serial", "usb", "file"] = "simulator"
+    """simulator: a printer inside the till that writes each receipt as text and PNG to
+    `out_dir`; network: TCP port 9100 at `url` (host:port); serial: a pyserial URL or
+    device path at `url`; usb: the printer's device file at `path` (/dev/usb/lp0);
+    file: jobs appended to `path`."""
+    url: str | None = None
+    """network: host or host:port (port 9100 if omitted); serial: a pyserial URL or path."""
     path: Path | None = None
-    """Output file or device for kind = "file"."""
+    """usb: the printer device file; file: the file jobs are appended to."""
+    out_dir: Path | None = None
+    """simulator: where receipts are written. Default: the receipts folder of the data
+    directory."""
     width_mm: Literal[58, 80] = 80
     """Paper width: 58 mm (32 columns) or 80 mm (48 columns)."""
+    native_qr: bool = True
+    """The printer draws QR codes itself (GS ( k); false sends them as raster images."""
+    chinese: bool = True
+    """The printer has a Chinese font: Chinese text is sent in GB18030 inside Chinese
+    mode. False prints it as '?' (an ASCII-only printer)."""
+    baudrate: int = Field(default=19200, ge=300, le=921600)
+    """serial: bits per second."""
+    timeout_s: float = Field(default=3.0, gt=0, le=60)
+    """How long a write or a status request may take before the printer counts as
+    not answering."""
+    retry_s: float = Field(default=5.0, ge=0.5, le=600)
+    """How often queued receipts are retried while the printer is not ready."""
 
     @model_validator(mode="after")
-    def _path_for_file(self) -> PrinterSettings:
-        if self.kind == "file" and self.path is None:
-            raise ValueError('kind = "file" needs path')
+    def _where_to(self) -> PrinterSettings:
+        needed = {"network": "url", "serial": "url", "usb": "path", "file": "path"}
+        key = needed.get(self.kind)
+        if key is not None and getattr(self, key) is None:
+            raise ValueError(f'kind = "{self.kind}" needs {key}')
         return self
 
 

@@ -3,7 +3,8 @@
 `journal` is the source of truth. The projection tables (`PROJECTIONS`) are derived
 from it in the same transaction as each event and can be rebuilt from it; `pos ledger
 verify` does exactly that and compares. The remaining tables hold state that is not a
-business event: device metadata, staff credentials and sales in progress.
+business event: device metadata, staff credentials, sales in progress and the print
+queue.
 
 Changing a table needs a migration in migrations/versions (a test compares the two).
 """
@@ -190,6 +191,28 @@ class Draft(SQLModel, table=True):
     cart: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class PrintJob(SQLModel, table=True):
+    """A receipt waiting for, or sent to, the printer (pos.print_queue).
+
+    A job names what to print, not the bytes: it is queued in the sale's own
+    transaction, where rendering would cost the checkout time, and the printer's
+    settings at print time decide the bytes.
+    """
+
+    __tablename__ = "print_jobs"
+
+    job_id: int | None = Field(default=None, primary_key=True)
+    receipt_no: str = Field(index=True)
+    is_copy: bool = False
+    """Print it marked as a copy (a reprint, or a job that may already have printed)."""
+    state: str = Field(default="queued", index=True)
+    """queued, sending (handed to the printer, not yet confirmed) or printed."""
+    attempts: int = 0
+    last_error: str = ""
+    queued_ts: str
+    printed_ts: str | None = None
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a SQLModel class, typed for building statements."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
@@ -207,6 +230,7 @@ SHIFTS = table_of(ShiftRow)
 OVERRIDES = table_of(OverrideRow)
 STAFF = table_of(Staff)
 DRAFTS = table_of(Draft)
+PRINT_JOBS = table_of(PrintJob)
 
 PROJECTIONS: tuple[Table, ...] = (
     ITEMS,

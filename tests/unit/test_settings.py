@@ -42,15 +42,26 @@ def test_every_setting_has_a_docstring() -> None:
     assert not missing
 
 
-def test_the_example_pos_toml_shows_every_key_but_the_optional_paths() -> None:
+def optional_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Keys with no default (None): device addresses and paths."""
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if field.default is None:
+            keys.add(prefix + name)
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            keys |= optional_keys(field.annotation, f"{prefix}{name}.")
+    return keys
+
+
+def test_the_example_pos_toml_shows_every_key_and_comments_out_the_optional_ones() -> None:
     with EXAMPLE.open("rb") as stream:
         shown = example_keys(tomllib.load(stream))
-    # Paths have no useful default; the example shows them commented out.
-    optional = {"till.data_dir", "printer.path"}
+    optional = optional_keys(Settings)
+    assert {"till.data_dir", "printer.path", "scanner.url"} <= optional
     assert set(documented_keys(Settings)) - shown == optional
     text = EXAMPLE.read_text(encoding="utf-8")
-    assert "# data_dir =" in text
-    assert "# path =" in text
+    for key in optional:
+        assert f"# {key.rsplit('.', 1)[1]} =" in text, key
 
 
 def test_the_example_is_the_demo_store(tmp_path: Path) -> None:
