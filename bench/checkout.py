@@ -4,10 +4,11 @@ Both sides run in this process, interleaved sale by sale so a noisy moment hits 
 alike, on files in the same folder, with the ledger's pragmas (WAL, synchronous=FULL,
 foreign keys, BEGIN IMMEDIATE), and write the same rows per sale: the baseline
 inserts exactly the rows the checkout just wrote (one journal row, the sale, its lines,
-its tax groups, its payment; then the draft delete) into an empty copy of the ledger's
-schema (same tables, indexes and triggers). The timed part of a checkout sale is its
+its tax groups, its payment, its print job; then the draft delete) into an empty copy
+of the ledger's schema (same tables, indexes and triggers). The timed part of a checkout sale is its
 commit, `Checkout.pay_cash` (the scans before it are in memory and not timed): tender,
-sale record, receipt number, payload, hash chain, projections, draft removal, COMMIT.
+sale record, receipt number, payload, hash chain, projections, print job, draft
+removal, COMMIT.
 The ratio of the two p50s is the figure to watch (target: at most 2.0).
 
     python bench/checkout.py [--sales N] [--seed S]
@@ -58,6 +59,8 @@ class Baseline:
         for table in CHILD_TABLES:
             query = f"SELECT * FROM {table} WHERE sale_id = ?"
             rows.append((table, self.source.execute(query, (sale_id,)).fetchall()))
+        job = "SELECT j.* FROM print_jobs j JOIN sales s USING (receipt_no) WHERE s.seq = ?"
+        rows.append(("print_jobs", self.source.execute(job, (seq,)).fetchall()))
         return rows
 
     def write(self, rows: list[tuple[str, list[tuple[object, ...]]]], draft_id: str) -> float:
