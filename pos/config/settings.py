@@ -155,11 +155,13 @@ class ScannerSettings(Section):
     source: str | None = None
     """Camera: an index (0), a device path (/dev/video0), a video file or an image
     pattern (frames/%04d.png)."""
-    hold_off_ms: int = Field(default=1000, ge=0, le=60000)
+    hold_off_ms: int = Field(default=1000, ge=50, le=60000)
     """Camera: a code still in view is reported again only after it was gone this long."""
-    engines: tuple[Literal["zxing", "zbar"], ...] = ("zxing", "zbar")
-    """Camera and `pos devices decode`: decode engines in the order tried (zbar is
-    used only where libzbar is installed)."""
+    engines: tuple[Literal["zxing-cpp", "pyzbar"], ...] = Field(
+        default=("zxing-cpp", "pyzbar"), min_length=1
+    )
+    """Camera and `pos devices decode`: decode engines in the order tried (pyzbar is
+    used only where the system's libzbar is installed)."""
     device: Path | None = None
     """Evdev: the scanner's input device (/dev/input/by-id/...-event-kbd)."""
     grab: bool = True
