@@ -5,9 +5,9 @@ Changing the cart is pure and fast (no I/O), so a UI can call it on its event lo
 `pay_cash` and `save_draft` write the ledger and belong in a worker.
 
 A sale commits in one transaction: the sale.completed event with its projections, its
-receipt's print job, and the removal of the sale-in-progress draft. A crash before COMMIT leaves the draft (the
-cart comes back on restart); after COMMIT the sale exists exactly once and no draft can
-resurrect it.
+receipt's print job, and the removal of the sale-in-progress draft. A crash before
+COMMIT leaves the draft (the cart comes back on restart); after COMMIT the sale exists
+exactly once, with its receipt queued, and no draft can resurrect it.
 
 A sale can also be put aside (`suspend`) to serve the next customer and continued later
 (`resume`), by any cashier of the till and across restarts: a suspended sale is a draft

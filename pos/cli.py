@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from pos.ledger.database import Ledger
     from pos.tui.app import PosApp
 
-if TYPE_CHECKING:
-    from pos.ledger.database import Ledger
-    from pos.tui.app import PosApp
-
 Command = Callable[[argparse.Namespace, Config], int]
 
 
@@ -83,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         ("catalog", "import and export the product catalog"),
         ("staff", "staff accounts"),
         ("config", "check and show the configuration"),
+        ("devices", "scanners, the printer and the cash drawer"),
     ):
         group_parser = commands.add_parser(name, help=help_, description=help_)
         group_parser.set_defaults(command=_group_help(group_parser))
@@ -121,6 +118,21 @@ def _parser() -> argparse.ArgumentParser:
 
     command("check", _config_check, "validate pos.toml and say where data lives", ["config"])
 
+    command("list", _devices_list, "serial ports, cameras, the printer and its state", ["devices"])
+    command("test-print", _devices_test_print, "print a test page", ["devices"])
+    command("scan", _devices_scan, "print scans live until Ctrl-C", ["devices"])
+    command("drawer", _devices_drawer, "open the cash drawer (journaled)", ["devices"])
+    decode = command("decode", _devices_decode, "decode codes in image files", ["devices"])
+    decode.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    sim = command(
+        "printer-sim", _printer_sim, "run the printer simulator on TCP (port 9100)", ["devices"]
+    )
+    sim.add_argument("--port", type=int, default=9100)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--out", type=Path, required=True, metavar="DIR", help="where jobs go")
+    sim.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper in mm")
+    command("doctor", _doctor, "check configuration, data, ledger and devices")
+
     simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
     simulate.add_argument("--sales", type=int, required=True, metavar="N")
     simulate.add_argument("--seed", type=int, default=1, metavar="S")
@@ -140,7 +152,7 @@ def _group_help(parser: argparse.ArgumentParser) -> Command:
 
 def till_app(config: Config) -> PosApp:
     """The till as `pos` runs it: the ledger opens behind the first screen."""
-    from devices.drawer import SimulatedDrawer
+    from pos.hardware import build_devices
     from pos.tui.app import PosApp
 
     def open_ledger() -> Ledger:
@@ -148,7 +160,7 @@ def till_app(config: Config) -> PosApp:
 
         return open_ledger(config)
 
-    return PosApp(config, open_ledger, SimulatedDrawer())
+    return PosApp(config, open_ledger, build_devices(config))
 
 
 def _run_till(args: argparse.Namespace, config: Config) -> int:
@@ -343,6 +355,49 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
     return 0 if report.ok else 1
+
+
+def _devices_list(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import devices_list
+
+    return devices_list(config)
+
+
+def _devices_test_print(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import print_test_page
+
+    return print_test_page(config)
+
+
+def _devices_scan(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import watch_scans
+
+    return watch_scans(config)
+
+
+def _devices_drawer(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import open_drawer
+
+    return open_drawer(config)
+
+
+def _devices_decode(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import decode_images
+
+    return decode_images(config, args.images)
+
+
+def _printer_sim(args: argparse.Namespace, config: Config) -> int:
+    from devices.printer_sim import serve
+
+    serve(args.port, args.out, host=args.host, width_mm=args.width)
+    return 0
+
+
+def _doctor(args: argparse.Namespace, config: Config) -> int:
+    from pos.technician import doctor
+
+    return doctor(config)
 
 
 def _open_for_reading(config: Config) -> Ledger:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, bytes] = {
     "chinese_on": FS + b"&",
     "chinese_off": FS + b".",
     "chinese_size": FS + b"!",  # + 0x0C double width and height, 0 normal
+    "chinese_underline": FS + b"-",  # + 1 on / 0 off: ESC - does not reach Chinese text
     "qr": GS + b"(k",  # + pL pH cn fn ...
     "barcode_hri": GS + b"H",  # + n: 0 none, 2 below
     "barcode_height": GS + b"h",  # + dots
@@ -103,6 +104,10 @@ def chinese(on: bool) -> bytes:
 
 def chinese_size(double: bool) -> bytes:
     return COMMANDS["chinese_size"] + bytes([0x0C if double else 0])
+
+
+def chinese_underline(on: bool) -> bytes:
+    return COMMANDS["chinese_underline"] + bytes([on])
 
 
 def qr(data: bytes, module: int = 6, error_correction: str = "M") -> bytes:

@@ -1,5 +1,5 @@
 """Shifts, manager overrides, receipt copies and the no-sale drawer on a real ledger file,
-`pos ledger verify` over all of them, and the upgrade of a 0001 ledger to 0002.
+`pos ledger verify` over all of them, and the upgrade of a 0001 ledger to the newest revision.
 
 Events and projections are read back from the SQLite file with the sqlite3 module; every
 refusal is checked to leave the journal exactly as long as it was.
@@ -460,8 +460,12 @@ def test_verify_finds_edited_shift_and_override_rows(
 # -- migration 0001 -> 0002 ----------------------------------------------------------------
 
 
-def ledger_at_0001(path: Path) -> None:
-    """A ledger file as a till on revision 0001 left it: demo data, a sale, a draft."""
+def ledger_at_0001(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger file as a till on revision 0001 left it: demo data, a sale, a draft.
+
+    Today's checkout sells through it, minus what 0001's did not do (queue a receipt).
+    """
+    monkeypatch.setattr("pos.checkout.enqueue", lambda *_args, **_kwargs: None)
     engine = sqlite_engine(path, immediate=True)
     try:
         with engine.begin() as conn:
@@ -485,6 +489,7 @@ def ledger_at_0001(path: Path) -> None:
         checkout.save_draft()
     finally:
         ledger.close()
+        monkeypatch.undo()
 
 
 def snapshot(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -494,21 +499,24 @@ def snapshot(path: Path) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def test_a_0001_ledger_upgrades_to_0002_keeping_its_data(tmp_path: Path) -> None:
+def test_a_0001_ledger_upgrades_to_the_head_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "ledger.db"
-    ledger_at_0001(path)
+    ledger_at_0001(path, monkeypatch)
     assert raw(path, "SELECT version_num FROM alembic_version") == [{"version_num": "0001"}]
     tables = {row["name"] for row in raw(path, "SELECT name FROM sqlite_master")}
-    assert not {"shifts", "overrides"} & tables
+    assert not {"shifts", "overrides", "print_jobs"} & tables
     before = snapshot(path)
 
     ledger = Ledger.open(path, "T01")
     try:
-        assert HEAD_REVISION == "0002"
-        assert raw(path, "SELECT version_num FROM alembic_version") == [{"version_num": "0002"}]
+        version = raw(path, "SELECT version_num FROM alembic_version")
+        assert version == [{"version_num": HEAD_REVISION}]
         assert snapshot(path) == before
         assert raw(path, "SELECT * FROM shifts") == []
         assert raw(path, "SELECT * FROM overrides") == []
+        assert raw(path, "SELECT * FROM print_jobs") == []
         with ledger.read() as conn:
             assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
         assert verify(ledger).ok
@@ -523,10 +531,12 @@ def test_a_0001_ledger_upgrades_to_0002_keeping_its_data(tmp_path: Path) -> None
         ledger.close()
 
 
-def test_a_0001_ledger_verifies_without_being_migrated(tmp_path: Path) -> None:
+def test_a_0001_ledger_verifies_without_being_migrated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A backup taken before 0002, or a ledger on a read-only disk, is still checkable."""
     path = tmp_path / "ledger.db"
-    ledger_at_0001(path)
+    ledger_at_0001(path, monkeypatch)
     events = len(raw(path, "SELECT seq FROM journal"))
 
     for ledger in (Ledger(path, "T01"), Ledger.open_read_only(path, "T01")):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pos.domain.sale import SaleRecord, SoldLine, TaxLine, TenderLine
 from receipts.layout import cell_width, clip, spread, wrap
-from receipts.text import StoreHeader, format_rate, receipt_lines
+from receipts.sale_receipt import StoreHeader
+from receipts.text import receipt_lines
+from receipts.words import format_rate
 
 STORE = StoreHeader("演示便利店 Demo Mart", "上海市静安区南京西路 1 号", "91310000MA1DEMO00X")
 

@@ -1,0 +1,209 @@
+"""The configured devices, built from [scanner], [printer] and [drawer].
+
+Part of the composition root: the only place that turns settings into adapters, so
+the TUI, the CLI's device commands and `pos doctor` all see the same devices. Device
+modules are imported only for the kind configured (OpenCV and the decoders weigh a
+few hundred milliseconds of start-up a till with a serial scanner never needs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from devices.drawer import CashDrawer
+from devices.errors import DeviceError
+from pos.config import Config
+from pos.errors import PosError
+
+if TYPE_CHECKING:
+    from devices.printer import Printer
+    from devices.scans import Scanner
+    from pos.ledger.database import Ledger
+    from pos.print_queue import Job
+    from receipts.sale_receipt import StoreHeader
+
+DEFAULT_PRINTER_PORT = 9100
+
+T = TypeVar("T")
+
+
+@dataclass
+class Devices:
+    printer: Printer
+    drawer: CashDrawer
+    scanner: Scanner | None
+    """None: the keyboard wedge only (it needs no adapter: the TUI reads the keys)."""
+    printer_name: str
+    """Where receipts go, for people: "network 192.168.1.50:9100"."""
+    scanner_name: str
+
+    def close(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+        self.printer.close()
+
+
+def build_devices(config: Config) -> Devices:
+    """Every configured device; DeviceError when a setting cannot work on this machine."""
+    from devices.printer import PrinterDrawer
+
+    printer, printer_name = build_printer(config)
+    drawer = config.settings.drawer
+    scanner, scanner_name = build_scanner(config)
+    return Devices(
+        printer=printer,
+        drawer=PrinterDrawer(printer, drawer.pin, drawer.pulse_ms),
+        scanner=scanner,
+        printer_name=printer_name,
+        scanner_name=scanner_name,
+    )
+
+
+def build_printer(config: Config) -> tuple[Printer, str]:
+    settings = config.settings.printer
+    timeout = settings.timeout_s
+    match settings.kind:
+        case "simulator":
+            from devices.printer_sim import SimulatedPrinter
+
+            out_dir = config.receipts_dir
+            return SimulatedPrinter(out_dir, settings.width_mm), f"simulator → {out_dir}"
+        case "network":
+            from devices.printer_transports import NetworkPrinter
+
+            host, port = network_address(_required(settings.url, "printer.url"))
+            return NetworkPrinter(host, port, timeout), f"network {host}:{port}"
+        case "serial":
+            from devices.printer_transports import SerialPrinter
+
+            url = _required(settings.url, "printer.url")
+            return SerialPrinter(url, settings.baudrate, timeout), f"serial {url}"
+        case "usb":
+            from devices.printer_transports import UsbLpPrinter
+
+            path = config.path(_required(settings.path, "printer.path"))
+            return UsbLpPrinter(path, timeout), f"usb {path}"
+        case "file":
+            from devices.printer_transports import FilePrinter
+
+            path = config.path(_required(settings.path, "printer.path"))
+            return FilePrinter(path), f"file {path}"
+
+
+def build_scanner(config: Config) -> tuple[Scanner | None, str]:
+    settings = config.settings.scanner
+    match settings.kind:
+        case "wedge":
+            return None, "keyboard wedge"
+        case "serial":
+            from devices.serial_scanner import SerialScanner
+
+            url = _required(settings.url, "scanner.url")
+            try:
+                scanner = SerialScanner(
+                    url,
+                    baudrate=settings.baudrate,
+                    bytesize=settings.bytesize,
+                    parity=settings.parity,
+                    stopbits=settings.stopbits,
+                    prefix=settings.prefix,
+                    suffix=settings.suffix,
+                    max_length=settings.max_length,
+                )
+            except ValueError as error:
+                raise DeviceError("Scanner settings", f"scanner.url {url!r}: {error}") from error
+            return scanner, f"serial {url}"
+        case "camera":
+            from devices.camera_scanner import CameraScanner
+
+            source = _required(settings.source, "scanner.source")
+            engines = usable_engines(settings.engines)
+            scanner_ = CameraScanner(
+                source, engines=engines, hold_off_s=settings.hold_off_ms / 1000
+            )
+            return scanner_, f"camera {source} ({', '.join(engines)})"
+        case "evdev":
+            from devices.evdev_scanner import EvdevScanner
+
+            device = config.path(_required(settings.device, "scanner.device"))
+            evdev = EvdevScanner(
+                str(device),
+                grab=settings.grab,
+                prefix=settings.prefix,
+                max_length=settings.max_length,
+            )
+            return evdev, f"evdev {device}"
+        case "simulator":
+            from devices.scan_simulator import ScanSimulator
+
+            script = config.path(_required(settings.script, "scanner.script"))
+            return ScanSimulator(
+                script, interval_s=settings.interval_ms / 1000
+            ), f"simulator {script}"
+
+
+def usable_engines(configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The configured decode engines that can run here (pyzbar needs libzbar)."""
+    from devices.decoders import available_engines
+
+    here = available_engines()
+    usable = tuple(engine for engine in configured if engine in here)
+    if not usable:
+        raise DeviceError(
+            "No decode engine",
+            f"None of the configured engines ({', '.join(configured)}) can run here; "
+            f"available: {', '.join(here)}.",
+        )
+    return usable
+
+
+def network_address(url: str) -> tuple[str, int]:
+    """ "host", "host:port" or "tcp://host:port" -> (host, port)."""
+    address = url.removeprefix("tcp://")
+    host, _, port = address.rpartition(":") if ":" in address else (address, "", "")
+    if not port:
+        return address, DEFAULT_PRINTER_PORT
+    if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise DeviceError("Printer settings", f"printer.url {url!r} is not host:port.")
+    return host, int(port)
+
+
+def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Callable[[Job], bytes]:
+    """Turns a print job into the configured printer's bytes, from the ledger's sale."""
+    from zoneinfo import ZoneInfo
+
+    from pos.ledger.queries import sale_by_receipt
+    from receipts.render_escpos import PrinterProfile, render_escpos
+    from receipts.sale_receipt import sale_receipt
+
+    settings = config.settings
+    profile = PrinterProfile(
+        native_qr=settings.printer.native_qr, chinese_mode=settings.printer.chinese
+    )
+    zone = ZoneInfo(settings.store.timezone)
+
+    def render(job: Job) -> bytes:
+        with ledger.read() as conn:
+            sale = sale_by_receipt(conn, job.receipt_no)
+        if sale is None:
+            raise PosError("Unknown receipt", f"Receipt {job.receipt_no} is not in the ledger.")
+        document = sale_receipt(
+            sale,
+            store,
+            width_mm=settings.printer.width_mm,
+            lang=settings.ui.language,
+            zone=zone,
+            copy=job.is_copy,
+        )
+        return render_escpos(document, profile)
+
+    return render
+
+
+def _required(value: T | None, key: str) -> T:
+    # The settings' validators guarantee these; this keeps the types honest.
+    if value is None:
+        raise DeviceError("Device settings", f"{key} is not set.")
+    return value

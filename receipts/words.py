@@ -1,0 +1,55 @@
+"""What the paper says in each language, and how times and tax rates are written on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import tzinfo
+
+from pos.ledger.chain import parse_ts
+
+_WORDS = {
+    "zh-CN": {
+        "receipt": "小票号",
+        "cashier": "收银员",
+        "subtotal": "小计",
+        "discount": "优惠",
+        "total": "合计",
+        "tax": "含税",
+        "cash": "现金",
+        "change": "找零",
+        "items": "件数",
+        "copy": "重印 COPY",
+        "returns": "退换货请出示此码",
+        "thanks": "谢谢惠顾，欢迎再次光临",
+    },
+    "en": {
+        "receipt": "Receipt",
+        "cashier": "Cashier",
+        "subtotal": "Subtotal",
+        "discount": "Discount",
+        "total": "TOTAL",
+        "tax": "incl. VAT",
+        "cash": "Cash",
+        "change": "Change",
+        "items": "Items",
+        "copy": "COPY",
+        "returns": "Show this code for returns",
+        "thanks": "Thank you, come again",
+    },
+}
+
+
+def words(lang: str) -> Mapping[str, str]:
+    """The receipt's words in `lang`; any language but Chinese gets English."""
+    return _WORDS["zh-CN" if lang == "zh-CN" else "en"]
+
+
+def local_time(ts: str, zone: tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A journal timestamp (UTC) as the store's wall-clock time; empty stays empty."""
+    return parse_ts(ts).astimezone(zone).strftime(pattern) if ts else ""
+
+
+def format_rate(rate_bp: int) -> str:
+    """1300 -> "13%", 650 -> "6.5%", 0 -> "0%" (basis points, no float)."""
+    whole, fraction = divmod(rate_bp, 100)
+    return f"{whole}.{fraction:02d}".rstrip("0").rstrip(".") + "%"
