@@ -215,6 +215,11 @@ class PrinterSimulator(_Recorder):
         self._threads_lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._acceptor: threading.Thread | None = None
+        # A printer prints connections in the order it accepted them; the threads that
+        # read them may finish in any order, so each waits for its turn to record.
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._turn = 0
 
     @property
     def port(self) -> int:
@@ -243,6 +248,8 @@ class PrinterSimulator(_Recorder):
         if self._stopping.is_set():
             return
         self._stopping.set()
+        with self._turns:
+            self._turns.notify_all()
         self._wake_writer.send(b"x")
         if self._acceptor is not None:
             self._acceptor.join()
@@ -266,14 +273,18 @@ class PrinterSimulator(_Recorder):
                 if not any(key.fileobj is listener for key, _ in selector.select()):
                     continue
                 connection, _ = listener.accept()
+                ticket, self._next_ticket = self._next_ticket, self._next_ticket + 1
                 thread = threading.Thread(
-                    target=self._serve, args=(connection,), name="printer-sim job", daemon=True
+                    target=self._serve,
+                    args=(connection, ticket),
+                    name="printer-sim job",
+                    daemon=True,
                 )
                 with self._threads_lock:
                     self._connections[connection] = thread
                 thread.start()
 
-    def _serve(self, connection: socket.socket) -> None:
+    def _serve(self, connection: socket.socket, ticket: int) -> None:
         parser = Parser()
         data = bytearray()
         commands: list[Command] | EscPosError = []
@@ -289,8 +300,12 @@ class PrinterSimulator(_Recorder):
                     continue
                 commands += new
                 self._answer_status(connection, new)
+        with self._turns:
+            self._turns.wait_for(lambda: self._turn == ticket or self._stopping.is_set())
             if not self._stopping.is_set():  # switched off mid-job: nothing came out
                 self._record(bytes(data), _finished(parser, commands))
+            self._turn += 1
+            self._turns.notify_all()
         with self._threads_lock:
             del self._connections[connection]
 

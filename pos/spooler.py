@@ -33,6 +33,11 @@ class PrinterReport:
     waiting: int
     """Receipts queued and not yet printed."""
 
+    @property
+    def stuck(self) -> bool:
+        """Receipts are waiting on a printer that cannot print them now."""
+        return self.status.state in BLOCKED and self.waiting > 0
+
 
 Render = Callable[[Job], bytes]
 """The job's ESC/POS bytes; raises PosError when its receipt cannot be made."""
