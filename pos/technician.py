@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn
 
 from devices.scans import DeviceState, DeviceStatus, Scan
 from pos.config import Config
@@ -30,34 +30,34 @@ class Check:
     detail: str
 
 
-def devices_list(config: Config, out: TextIO = sys.stdout) -> int:
+def devices_list(config: Config) -> int:
     """Serial ports, video devices, and the configured printer and scanner with state."""
     from serial.tools import list_ports
 
     ports = sorted(list_ports.comports(), key=lambda port: port.device)
-    print("Serial ports:", file=out)
+    print("Serial ports:")
     for port in ports:
-        print(f"  {port.device}\t{port.description}", file=out)
+        print(f"  {port.device}\t{port.description}")
     if not ports:
-        print("  (none)", file=out)
+        print("  (none)")
     videos = sorted(Path("/dev").glob("video*"))
-    print("Video devices:", file=out)
+    print("Video devices:")
     for video in videos:
-        print(f"  {video}", file=out)
+        print(f"  {video}")
     if not videos:
-        print("  (none)", file=out)
+        print("  (none)")
     printer, where = build_printer(config)
     try:
         status = printer.status()
     finally:
         printer.close()
-    print(f"Printer: {where} ({config.settings.printer.width_mm} mm): {_state(status)}", file=out)
+    print(f"Printer: {where} ({config.settings.printer.width_mm} mm): {_state(status)}")
     _scanner, scanner_name = build_scanner(config)
-    print(f"Scanner: {scanner_name}", file=out)
+    print(f"Scanner: {scanner_name}")
     return 0 if status.state in (DeviceState.READY, DeviceState.PAPER_LOW) else 1
 
 
-def print_test_page(config: Config, out: TextIO = sys.stdout) -> int:
+def print_test_page(config: Config) -> int:
     """A test page on the configured printer: every style, a QR, a barcode, alignment."""
     from receipts.render_escpos import PrinterProfile, render_escpos
     from receipts.test_page import test_page
@@ -73,11 +73,11 @@ def print_test_page(config: Config, out: TextIO = sys.stdout) -> int:
         status = printer.status()
     finally:
         printer.close()
-    print(f"Test page sent to {where}; printer {_state(status)}", file=out)
+    print(f"Test page sent to {where}; printer {_state(status)}")
     return 0
 
 
-def open_drawer(config: Config, out: TextIO = sys.stdout) -> int:
+def open_drawer(config: Config) -> int:
     """Kick the drawer through the printer and journal it (reason "test")."""
     from devices.printer import PrinterDrawer
     from pos.bootstrap import open_ledger
@@ -92,61 +92,52 @@ def open_drawer(config: Config, out: TextIO = sys.stdout) -> int:
     finally:
         ledger.close()
         printer.close()
-    print(f"Drawer pulse sent on pin {drawer_settings.pin} through {where}; journaled.", file=out)
+    print(f"Drawer pulse sent on pin {drawer_settings.pin} through {where}; journaled.")
     return 0
 
 
-def watch_scans(
-    config: Config,
-    out: TextIO = sys.stdout,
-    lines: Iterator[str] | None = None,
-    until: Callable[[], bool] = lambda: False,
-) -> int:
-    """Print scans live from the configured scanner until Ctrl-C (or `until()`).
+def watch_scans(config: Config) -> NoReturn:
+    """Print scans live from the configured scanner until Ctrl-C.
 
     With the keyboard wedge, the scanner types into this terminal: each line read
-    from standard input (or `lines`) is a scan.
+    from standard input is a scan.
     """
     scanner, name = build_scanner(config)
-    print(f"Scanning from {name}; Ctrl-C stops.", file=out, flush=True)
+    print(f"Scanning from {name}; Ctrl-C stops.", flush=True)
     if scanner is None:
-        for line in lines if lines is not None else sys.stdin:
-            print(f"wedge\t\t{_shown(line.rstrip(chr(10)))}", file=out, flush=True)
-        return 0
+        for line in sys.stdin:
+            print(f"wedge\t\t{_shown(line.rstrip(chr(10)))}", flush=True)
+        raise SystemExit(0)
     events: queue.Queue[Scan | DeviceStatus] = queue.Queue()
     scanner.start(events.put, events.put)
     try:
-        while not until():
-            try:
-                event = events.get(timeout=0.2)
-            except queue.Empty:
-                continue
+        while True:  # until Ctrl-C
+            event = events.get()
             if isinstance(event, Scan):
                 line = f"{event.source}\t{event.symbology}\t{_shown(event.text)}"
             else:
                 line = f"# scanner {_state(event)}"
-            print(line, file=out, flush=True)
+            print(line, flush=True)
     finally:
         scanner.stop()
-    return 0
 
 
-def decode_images(config: Config, paths: list[Path], out: TextIO = sys.stdout) -> int:
+def decode_images(config: Config, paths: list[Path]) -> int:
     from devices.decode_files import decode_files, exit_status, format_results
 
     results = list(decode_files(paths, usable_engines(config.settings.scanner.engines)))
     for line in format_results(results):
-        print(line, file=out)
+        print(line)
     return exit_status(results)
 
 
-def doctor(config: Config, out: TextIO = sys.stdout) -> int:
+def doctor(config: Config) -> int:
     """One line per check, PASS or FAIL with what to do; 1 if any failed."""
     checks = list(_checks(config))
     for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}", file=out)
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
     failed = sum(not check.ok for check in checks)
-    print(f"{len(checks) - failed} passed, {failed} failed", file=out)
+    print(f"{len(checks) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
