@@ -74,6 +74,9 @@ class PrinterStatus:
     def device_status(self, where: str) -> DeviceStatus:
         """What the answers mean; `where` (the port) heads the detail."""
         state, meaning = self._meaning()
+        if state is DeviceState.READY:
+            return DeviceStatus(state, where)
+        # The raw answers help a technician with a printer that reports something odd.
         answers = f"DLE EOT 1/2/4 = {self.printer:#04x}/{self.offline_cause:#04x}/{self.paper:#04x}"
         return DeviceStatus(state, f"{where}: {meaning} ({answers})")
 

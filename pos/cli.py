@@ -9,6 +9,7 @@ verify), 2 the command could not run (bad configuration, bad arguments, I/O fail
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `pos config show | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     command("list", _staff_list, "list staff accounts", ["staff"])
 
     command("check", _config_check, "validate pos.toml and say where data lives", ["config"])
+    command("show", _config_show, "every setting, its value and where it came from", ["config"])
 
     command("list", _devices_list, "serial ports, cameras, the printer and its state", ["devices"])
     command("test-print", _devices_test_print, "print a test page", ["devices"])
@@ -355,6 +361,17 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
     return 0 if report.ok else 1
+
+
+def _config_show(args: argparse.Namespace, config: Config) -> int:
+    from pos.config.describe import describe
+    from receipts.layout import cell_width, pad
+
+    rows = describe(config)
+    width = max(cell_width(f"{row.key} = {row.value}") for row in rows)
+    for row in rows:
+        print(pad(f"{row.key} = {row.value}", width), f" # {row.origin}")
+    return 0
 
 
 def _devices_list(args: argparse.Namespace, config: Config) -> int:

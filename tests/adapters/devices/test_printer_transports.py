@@ -92,7 +92,9 @@ def test_status_reads_the_printers_answers(
     simulator.state = state
     status = NetworkPrinter("127.0.0.1", simulator.port, timeout_s=WAIT_S).status()
     assert status.state is expected
-    assert "DLE EOT 1/2/4" in status.detail
+    assert f"127.0.0.1:{simulator.port}" in status.detail
+    # The raw answers are shown when something is wrong, not when all is well.
+    assert ("DLE EOT 1/2/4" in status.detail) is (expected is not DeviceState.READY)
 
 
 def test_a_printer_that_never_answers_status_is_an_error_but_still_prints(
