@@ -8,6 +8,7 @@ few hundred milliseconds of start-up a till with a serial scanner never needs).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -16,6 +17,8 @@ from devices.drawer import CashDrawer
 from devices.errors import DeviceError
 from pos.config import Config
 from pos.errors import PosError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from devices.printer import Printer
@@ -168,6 +171,27 @@ def network_address(url: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536 or not host:
         raise DeviceError("Printer settings", f"printer.url {url!r} is not host:port.")
     return host, int(port)
+
+
+def store_header(config: Config) -> StoreHeader:
+    """The receipt's header: the store, and its logo when one is configured.
+
+    A logo that cannot be read is left out with a logged warning (`pos doctor` names
+    the problem): a missing picture must not stop receipts.
+    """
+    from receipts.layout import COLUMNS
+    from receipts.logo import load_logo
+    from receipts.sale_receipt import StoreHeader
+
+    settings = config.settings
+    store = settings.store
+    logo = None
+    if settings.printer.logo is not None:
+        try:
+            logo = load_logo(config.path(settings.printer.logo), COLUMNS[settings.printer.width_mm])
+        except PosError as error:
+            log.warning("receipt logo left out: %s", error.message)
+    return StoreHeader(store.name, store.address, store.tax_id, logo)
 
 
 def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Callable[[Job], bytes]:

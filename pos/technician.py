@@ -147,6 +147,8 @@ def _checks(config: Config) -> Iterator[Check]:
     yield _data_dir_check(config.data_dir)
     yield _ledger_check(config)
     yield _guarded("printer", lambda: _printer_check(config))
+    if config.settings.printer.logo is not None:
+        yield _guarded("receipt logo", lambda: _logo_check(config))
     yield _guarded("scanner", lambda: _scanner_check(config))
     yield _guarded("decode engines", lambda: _engines_check(config))
     yield Check("cloud", True, "not configured (this till works offline)")
@@ -204,6 +206,17 @@ def _printer_check(config: Config) -> Check:
         printer.close()
     ok = status.state in (DeviceState.READY, DeviceState.PAPER_LOW)
     return Check("printer", ok, f"{where}: {_state(status)}")
+
+
+def _logo_check(config: Config) -> Check:
+    from receipts.layout import COLUMNS
+    from receipts.logo import load_logo
+
+    printer = config.settings.printer
+    assert printer.logo is not None
+    path = config.path(printer.logo)
+    logo = load_logo(path, COLUMNS[printer.width_mm])
+    return Check("receipt logo", True, f"{path}: {logo.width_dots}x{len(logo.rows)} dots")
 
 
 def _scanner_check(config: Config) -> Check:

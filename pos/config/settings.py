@@ -206,6 +206,9 @@ class PrinterSettings(Section):
     directory."""
     width_mm: Literal[58, 80] = 80
     """Paper width: 58 mm (32 columns) or 80 mm (48 columns)."""
+    logo: Path | None = None
+    """A picture (PNG, JPEG, ...) printed at the top of every receipt, scaled to the
+    paper and dithered to black and white."""
     native_qr: bool = True
     """The printer draws QR codes itself (GS ( k); false sends them as raster images."""
     chinese: bool = True
