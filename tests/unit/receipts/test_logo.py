@@ -49,7 +49,7 @@ def test_a_large_logo_is_scaled_down_to_the_paper(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_picture_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "logo.png"
     bad.write_bytes(b"not a picture")
-    with pytest.raises(PosError, match="logo.png"):
+    with pytest.raises(PosError, match=r"logo\.png"):
         load_logo(bad, columns=48)
 
 
