@@ -175,10 +175,9 @@ class ScannerSettings(Section):
 
     @model_validator(mode="after")
     def _where_from(self) -> ScannerSettings:
-        needed = {"serial": "url", "camera": "source", "evdev": "device", "simulator": "script"}
-        key = needed.get(self.kind)
-        if key is not None and getattr(self, key) is None:
-            raise ValueError(f'kind = "{self.kind}" needs {key}')
+        _require_address(
+            self, {"serial": "url", "camera": "source", "evdev": "device", "simulator": "script"}
+        )
         return self
 
     def rules(self, receipt_prefix: str = "R1:") -> ScanRules:
@@ -224,11 +223,15 @@ class PrinterSettings(Section):
 
     @model_validator(mode="after")
     def _where_to(self) -> PrinterSettings:
-        needed = {"network": "url", "serial": "url", "usb": "path", "file": "path"}
-        key = needed.get(self.kind)
-        if key is not None and getattr(self, key) is None:
-            raise ValueError(f'kind = "{self.kind}" needs {key}')
+        _require_address(self, {"network": "url", "serial": "url", "usb": "path", "file": "path"})
         return self
+
+
+def _require_address(device: ScannerSettings | PrinterSettings, needed: dict[str, str]) -> None:
+    """A device kind that needs an address (url, path, ...) must have it."""
+    key = needed.get(device.kind)
+    if key is not None and getattr(device, key) is None:
+        raise ValueError(f'kind = "{device.kind}" needs {key}')
 
 
 class DrawerSettings(Section):

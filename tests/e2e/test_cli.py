@@ -130,6 +130,18 @@ BROKEN = {
         '[printer]\nkind = "file"\n',
         ["printer", 'kind = "file" needs path'],
     ),
+    "serial scanner without url": (
+        '[scanner]\nkind = "serial"\n',
+        ["[scanner]", 'kind = "serial" needs url'],
+    ),
+    "unknown scanner kind": (
+        '[scanner]\nkind = "laser"\n',
+        ["[scanner] kind", "'wedge'", "'camera'"],
+    ),
+    "printer timeout out of range": (
+        '[printer]\ntimeout_s = 0\n',
+        ["[printer] timeout_s", "greater than 0"],
+    ),
 }
 
 
