@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], float]
 
 
+FALLBACK_EVERY = 3
+"""Frames per try of the second decode engine when the first finds nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class CameraStats:
     """What the technician's screen shows about a camera."""
@@ -210,10 +214,15 @@ class CameraScanner:
         now = self._clock()
         with self._lock:
             self._frames_read += 1
+            frame = self._frames_read
             self._frame_times.append(now)
             while now - self._frame_times[0] > self._fps_window_s:
                 self._frame_times.popleft()
-        codes = self._decoder.decode(prepare(image, *self._size))
+        # An empty counter is most frames, and there the second engine costs several
+        # times the first: it runs on every FALLBACK_EVERY-th frame only. A code held
+        # up to the camera stays in view for many frames, so it is still read at once.
+        first_only = frame % FALLBACK_EVERY != 1
+        codes = self._decoder.decode(prepare(image, *self._size), first_only=first_only)
         fresh = [code for code in codes if self._is_new(code, now)]
         with self._lock:
             self._decode_attempts += 1

@@ -144,8 +144,10 @@ class ChainDecoder:
         self.engines = tuple(engines)
         self.name = "+".join(engine.name for engine in self.engines)
 
-    def decode(self, gray: GrayImage) -> list[Decoded]:
-        for engine in self.engines:
+    def decode(self, gray: GrayImage, *, first_only: bool = False) -> list[Decoded]:
+        """What the first engine that finds anything finds; `first_only` tries only the
+        first (the camera's cheap frames, see CameraScanner)."""
+        for engine in self.engines[:1] if first_only else self.engines:
             found = engine.decode(gray)
             if found:
                 return found

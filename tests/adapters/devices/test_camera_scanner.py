@@ -28,7 +28,7 @@ from frames import (
     write_video,
 )
 
-from devices.camera_scanner import CameraScanner, CameraStats
+from devices.camera_scanner import FALLBACK_EVERY, CameraScanner, CameraStats
 from devices.decoders import available_engines
 from devices.scans import DeviceState, DeviceStatus, Scan
 
@@ -321,3 +321,21 @@ def test_a_scanner_cannot_be_started_twice_but_can_be_stopped_twice(run: Run) ->
 def test_an_empty_source_is_refused() -> None:
     with pytest.raises(ValueError, match="camera source"):
         CameraScanner("")
+
+
+@pytest.mark.skipif("pyzbar" not in available_engines(), reason="libzbar is not installed")
+@pytest.mark.parametrize(("frames_in_view", "read"), [(2, False), (3, True)])
+def test_the_second_engine_runs_on_every_third_frame_only(
+    run: Run, tmp_path: Path, frames_in_view: int, read: bool
+) -> None:
+    # An EAN-13 at 45 degrees: zxing-cpp's linear readers miss it, pyzbar reads it. The
+    # second engine runs on frames 1, 4, 7, ... when the first finds nothing (an empty
+    # counter is most frames, and pyzbar costs several times zxing-cpp), so a product
+    # held up from frame 2 is read at frame 4: the trade is a glimpse shorter than
+    # FALLBACK_EVERY frames (0.1 s at 30 fps) going unread by the second engine.
+    assert FALLBACK_EVERY == 3
+    turned = camera_frame(ean13_symbol(EAN13_CODE), "rotated45", 70)
+    frames = [empty_frame(71), *[turned] * frames_in_view, empty_frame(72)]
+    _, recorder = run(write_sequence(tmp_path / "frames", frames))
+    recorder.wait_for(DeviceState.OFFLINE)
+    assert recorder.scans == ([Scan(EAN13_CODE, "]E0", "camera")] if read else [])
