@@ -24,15 +24,17 @@ is signed in as the demo cashier (shift opened if it asks), then its cart is fil
 with --lines lines by entering codes in the Input with id "entry" (alternating demo
 barcodes, so each is a new line), then --scans more codes are timed. A timed scan sets
 the entry's value and posts Enter the way the terminal driver does, and ends at the
-first frame that shows the cart (DataTable id "cart") in its final state for that scan:
-the new row present, scrolled into view and selected. Frames are timed where the app
-hands them to the terminal, after encoding as in (a); each scan is followed by waiting
-for the app and its workers to go idle, which is not timed. The baseline is an App
-with a DataTable "cart" and an Input "entry" whose Enter adds one row and moves the
-cursor to it, filled and timed the same way. Only the ids are relied upon, so the bench
-follows the sale screen's layout as it changes. Figures: p50 and p99 and their ratios
-(target: till p50 under 16 ms). Textual repaints on a 60 fps timer, so up to one frame
-interval (16.7 ms) of either figure can be waiting for that timer.
+first frame that shows the cart (the widget with id "cart", read through what the
+till's CartTable and a DataTable both tell: row_count, scroll_y and cursor_row) in its
+final state for that scan: the new row present, scrolled into view and selected. Frames
+are timed where the app hands them to the terminal, after encoding as in (a); each scan
+is followed by waiting for the app and its workers to go idle, which is not timed. The
+baseline is an App with a DataTable "cart" and an Input "entry" whose Enter adds one row
+and moves the cursor to it, filled and timed the same way. Only the ids and those three
+attributes are relied upon, so the bench follows the sale screen's layout as it changes.
+Figures: p50 and p99 and their ratios (target: till p50 under 16 ms). Textual repaints
+on a 60 fps timer, so up to one frame interval (16.7 ms) of either figure can be waiting
+for that timer.
 
     python bench/tui.py [--starts N] [--lines N] [--scans N]
 """
@@ -58,12 +60,16 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
-from devices.drawer import SimulatedDrawer
 from pos.bootstrap import DEMO_STAFF, open_ledger
 from pos.catalog_admin import current_catalog
 from pos.config import Config, load_config
 from pos.domain.staff import Role
+from pos.hardware import build_devices
 from pos.tui.app import PosApp
+from pos.tui.widgets import CartTable
+
+CartWidget = CartTable | DataTable[Any]
+"""The till's cart or the baseline's: both tell their rows, scroll and selected row."""
 
 SIZE = (120, 36)
 SETTLE_TIMEOUT_S = 30.0
@@ -155,8 +161,7 @@ class FrameClock:
             if not isinstance(update, CompositorUpdate):
                 return
             update.render_segments(app.console)
-            carts = screen.query("#cart")
-            cart = carts.first(DataTable) if carts else None
+            cart = find_cart(screen)
             painted = cart is not None and (
                 isinstance(update, LayoutUpdate)
                 or cart in screen._dirty_widgets
@@ -168,7 +173,13 @@ class FrameClock:
         app._display = timed  # type: ignore[method-assign,assignment]
 
 
-def cart_state(cart: DataTable[Any]) -> tuple[int, float, int]:
+def find_cart(screen: Screen[Any]) -> CartWidget | None:
+    carts = screen.query("#cart")
+    cart = carts.first() if carts else None
+    return cart if isinstance(cart, CartTable | DataTable) else None
+
+
+def cart_state(cart: CartWidget) -> tuple[int, float, int]:
     """What a frame of the cart shows: its rows, where it is scrolled, the selected row."""
     return cart.row_count, cart.scroll_y, cart.cursor_row
 
@@ -197,7 +208,9 @@ def has(app: App[Any], selector: str) -> bool:
 async def enter_code(app: App[Any], pilot: Pilot[Any], clock: FrameClock, code: str) -> float:
     """Enter ``code`` in #entry; seconds from posting it to the frame showing its row."""
     entry = app.screen.query_one("#entry", Input)
-    cart = app.screen.query_one("#cart", DataTable)
+    cart = find_cart(app.screen)
+    if cart is None:
+        raise SystemExit(f"No cart (#cart) on {app.screen!r}.")
     entry.focus()
     rows = cart.row_count
     start = time.perf_counter()
@@ -306,7 +319,7 @@ def main() -> None:
         config = load_config(None, data, environ={})
         codes = till_codes(config)  # creates and seeds the demo ledger
         starts = cold_starts(data, args.starts)
-        till = PosApp(config, open_ledger(config), SimulatedDrawer())
+        till = PosApp(config, open_ledger(config), build_devices(config))
         try:
             ours = asyncio.run(scan_latencies(till, codes, args.lines, args.scans, sign_in))
         finally:

@@ -20,30 +20,39 @@ from zoneinfo import ZoneInfo
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.timer import Timer
 
 from pos.domain.errors import PosError
+from pos.domain.staff import Role
 from pos.tui.i18n import Strings
 from pos.tui.keys import keymap
 from pos.tui.messages import (
+    CodeScanned,
     LanguageSwitched,
+    PrinterReported,
+    ScannerChanged,
+    ScannerRead,
     ShiftOpened,
     SignedIn,
     SignedOut,
     WedgeFlushDue,
-    WedgeScanned,
 )
 from pos.tui.screens.sale import SaleScreen, SaleSession
 from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
+from pos.tui.screens.technician import TechnicianScreen
 from pos.tui.wedge import Release, Scanned, WedgeDetector, WedgeResult
-from receipts.text import StoreHeader
 
 if TYPE_CHECKING:
     from devices.drawer import CashDrawer
+    from devices.scans import DeviceStatus
     from pos.config import Config
     from pos.domain.staff import StaffMember
+    from pos.hardware import Devices
     from pos.ledger.database import Ledger
     from pos.shifts import Shift
+    from pos.spooler import PrinterReport, Spooler
+    from receipts.sale_receipt import StoreHeader
 
 
 class PosApp(App[None]):
@@ -55,16 +64,25 @@ class PosApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]  # noqa: RUF012
 
     def __init__(
-        self, config: Config, ledger: Ledger | Callable[[], Ledger], drawer: CashDrawer
+        self, config: Config, ledger: Ledger | Callable[[], Ledger], devices: Devices
     ) -> None:
-        """`ledger` is an open ledger, or a function that opens it (in the background)."""
+        """`ledger` is an open ledger, or a function that opens it (in the background).
+
+        The app starts the devices' threads (scanner, print spooler) and stops them
+        when it exits; the caller closes the ledger afterwards.
+        """
         super().__init__()
         self.config = config
         self._ledger_source = ledger
         self._ledger: Ledger | None = None
         self._ledger_problem: PosError | None = None
         self._ledger_ready = threading.Event()
-        self.drawer = drawer
+        self.devices = devices
+        self._spooler: Spooler | None = None
+        self._header: StoreHeader | None = None
+        self._header_lock = threading.Lock()
+        self.printer_report: PrinterReport | None = None
+        self.scanner_status: DeviceStatus | None = None
         settings = config.settings
         self.keys = keymap(settings.ui.keys)
         self.strings = Strings(settings.ui.language)
@@ -78,6 +96,18 @@ class PosApp(App[None]):
         # After the first frame: importing and opening the ledger in a thread still
         # holds the GIL for long stretches, which would delay drawing sign-in.
         self.call_after_refresh(self._open_ledger)
+        scanner = self.devices.scanner
+        if scanner is not None:
+            # The scanner's thread posts; post_message is safe from any thread.
+            scanner.start(
+                lambda scan: self._post(ScannerRead(scan)),
+                lambda status: self._post(ScannerChanged(status)),
+            )
+
+    def on_unmount(self) -> None:
+        if self._spooler is not None:
+            self._spooler.stop()
+        self.devices.close()
 
     @work(thread=True, exclusive=True, group="ledger-open")
     def _open_ledger(self) -> None:
@@ -87,8 +117,83 @@ class PosApp(App[None]):
         except PosError as error:
             self._ledger_problem = error
             self.call_from_thread(self._error, error)
+        else:
+            self._start_spooler(self._ledger)
         finally:
             self._ledger_ready.set()
+
+    def _start_spooler(self, ledger: Ledger) -> None:
+        from pos.hardware import receipt_renderer
+        from pos.print_queue import PrintQueue
+        from pos.spooler import Spooler
+
+        spooler = Spooler(
+            PrintQueue(ledger),
+            self.devices.printer,
+            receipt_renderer(self.config, ledger, self._store_header()),
+            lambda report: self._post(PrinterReported(report)),
+            retry_s=self.config.settings.printer.retry_s,
+        )
+        spooler.start()
+        self._spooler = spooler
+
+    def _post(self, message: Message) -> None:
+        # For device threads: post_message is the thread-safe way in.
+        self.post_message(message)
+
+    def receipt_queued(self) -> None:
+        """A receipt (or a copy) was queued: print it now. Safe from any thread."""
+        if self._spooler is not None:
+            self._spooler.wake()
+
+    @property
+    def drawer(self) -> CashDrawer:
+        return self.devices.drawer
+
+    # -- the configured scanner and the printer: states for the status bar -------------
+
+    @on(ScannerRead)
+    def _scanner_read(self, message: ScannerRead) -> None:
+        self._deliver(CodeScanned(message.scan.text, message.scan.source))
+
+    @on(ScannerChanged)
+    def _scanner_changed(self, message: ScannerChanged) -> None:
+        self.scanner_status = message.status
+        self._devices_changed()
+
+    @on(PrinterReported)
+    def _printer_reported(self, message: PrinterReported) -> None:
+        before = self.printer_report
+        self.printer_report = message.report
+        self._devices_changed()
+        status = message.report.status
+        if message.report.stuck and not (before is not None and before.stuck):
+            # Once per stoppage, not every retry: receipts wait, the sale goes on.
+            self.bell()
+            self.notify(
+                self.strings(
+                    "notice.printer_blocked",
+                    state=self.strings(f"device.{status.state.value}"),
+                    count=message.report.waiting,
+                ),
+                title=self.strings("notice.printer_title"),
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+
+    def _devices_changed(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, SaleScreen | TechnicianScreen):
+                screen.show_devices(self.printer_report, self.scanner_status)
+
+    def _deliver(self, scanned: CodeScanned) -> None:
+        # A scan belongs to the sale even when a dialog is on top of it; the sale
+        # screen decides what a scan means at that moment. At sign-in it means nothing.
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, SaleScreen | TechnicianScreen):
+                screen.post_message(scanned)
+                break
 
     @property
     def ledger(self) -> Ledger:
@@ -120,12 +225,7 @@ class PosApp(App[None]):
 
     async def _wedge_result(self, result: WedgeResult | None) -> None:
         if isinstance(result, Scanned):
-            # A scan belongs to the sale even when a dialog is on top of it; the sale
-            # screen decides what a scan means at that moment.
-            for screen in reversed(self.screen_stack):
-                if isinstance(screen, SaleScreen):
-                    screen.post_message(WedgeScanned(result.text))
-                    break
+            self._deliver(CodeScanned(result.text))
         elif isinstance(result, Release):
             for character, key in result.keys:
                 await super().on_event(events.Key(key, character))
@@ -149,6 +249,14 @@ class PosApp(App[None]):
     @on(SignedIn)
     def _signed_in(self, message: SignedIn) -> None:
         self._member = message.member
+        if message.member.role is Role.TECHNICIAN:
+            # Technicians look after devices and sell nothing: no shift, no sale.
+            screen = TechnicianScreen(
+                self.config, self.devices, lambda: self.ledger, message.member, self.strings
+            )
+            screen.show_devices(self.printer_report, self.scanner_status)
+            self.switch_screen(screen)
+            return
         self._find_shift(message.member)
 
     @work(thread=True, exclusive=True)
@@ -194,20 +302,32 @@ class PosApp(App[None]):
         except PosError as error:
             self.call_from_thread(self._error, error)
             return
-        store = settings.store
         session = SaleSession(
             checkout=checkout,
             cashier=member,
             shift=shift,
             drawer=self.drawer,
-            store=StoreHeader(store.name, store.address, store.tax_id),
+            store=self._store_header(),
             keys=self.keys,
             max_failures=settings.security.max_pin_failures,
             lockout=timedelta(minutes=settings.security.lockout_minutes),
             zone=ZoneInfo(settings.store.timezone),
-            store_id=store.id,
+            store_id=settings.store.id,
+            receipt_queued=self.receipt_queued,
         )
-        self.call_from_thread(self.switch_screen, SaleScreen(session, self.strings))
+        screen = SaleScreen(session, self.strings)
+        screen.show_devices(self.printer_report, self.scanner_status)
+        self.call_from_thread(self.switch_screen, screen)
+
+    def _store_header(self) -> StoreHeader:
+        """The receipt header with its logo; built once (worker threads only: it may
+        read the logo file)."""
+        from pos.hardware import store_header
+
+        with self._header_lock:
+            if self._header is None:
+                self._header = store_header(self.config)
+            return self._header
 
     @on(LanguageSwitched)
     def _language_switched(self) -> None:

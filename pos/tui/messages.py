@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from devices.scans import DeviceStatus, Scan
     from pos.domain.staff import StaffMember
     from pos.shifts import Shift
+    from pos.spooler import PrinterReport
 
 
 class SignedIn(Message):
@@ -31,12 +33,38 @@ class LanguageSwitched(Message):
     """The cashier switched the screen's language."""
 
 
-class WedgeScanned(Message):
-    """A keyboard-wedge scanner delivered a code (whatever had the focus)."""
+class CodeScanned(Message):
+    """A scanner delivered a code: the keyboard wedge (whatever had the focus), or the
+    configured serial, camera, evdev or simulated scanner."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, source: str = "wedge") -> None:
         super().__init__()
         self.text = text
+        self.source = source
+
+
+class ScannerRead(Message):
+    """The configured scanner's thread read a code (posted from that thread)."""
+
+    def __init__(self, scan: Scan) -> None:
+        super().__init__()
+        self.scan = scan
+
+
+class ScannerChanged(Message):
+    """The configured scanner's state changed (posted from its thread)."""
+
+    def __init__(self, status: DeviceStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class PrinterReported(Message):
+    """The spooler saw the printer's state or the queue change (from its thread)."""
+
+    def __init__(self, report: PrinterReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 class WedgeFlushDue(Message):

@@ -4,16 +4,22 @@ and never reaches into the use cases."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
-from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
 
 from pos.domain.cart import Cart, CartLine, CartTotals, LineAmounts
 from pos.domain.money import format_amount
 from pos.tui.i18n import Strings
-from receipts.text import format_rate
+from receipts.words import format_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +32,16 @@ class TillStatus:
     shift: str
     online: bool = False
     backlog: int = 0
-    printer: str = "status.ready"
-    """i18n key of the printer's state."""
-    scanner: str = "status.ready"
-    """i18n key of the scanner's state."""
+    printer: str = "device.starting"
+    """i18n key of the printer's state (device.ready, device.paper_out, ...)."""
+    printer_waiting: int = 0
+    """Receipts queued and not yet printed."""
+    scanner: str = "device.ready"
+    """i18n key of the scanner's state; the keyboard wedge is always ready."""
+
+    @property
+    def printer_ok(self) -> bool:
+        return self.printer in ("device.ready", "device.paper_low", "device.starting")
 
 
 class StatusBar(Static):
@@ -43,45 +55,55 @@ class StatusBar(Static):
         super().__init__(**kwargs)
         self._shown: tuple[TillStatus, Strings] | None = None
 
-    def on_resize(self) -> None:
-        if self._shown is not None:
-            self.show(*self._shown)
-
     def show(self, status: TillStatus, strings: Strings) -> None:
         self._shown = (status, strings)
+        self.refresh()
+
+    def render(self) -> Text:
+        # The wording is chosen here, at render time, because only then is the
+        # widget's width settled (a status shown before layout has width 0).
+        if self._shown is None:
+            return Text()
+        status, strings = self._shown
         online = (
             strings("status.online" if status.online else "status.offline"),
             "green" if status.online else "yellow",
         )
         printer, scanner = strings(status.printer), strings(status.scanner)
-        staff_no = status.cashier.split()[0]
+        if status.printer_waiting:
+            printer += " " + strings("status.waiting", count=status.printer_waiting)
+        printer_style = "" if status.printer_ok else "bold red"
+        scanner_style = "" if status.scanner == "device.ready" else "bold red"
+        # "101 王芳 Wang Fang" -> "101 王芳" -> "101": the demo's names carry both scripts.
+        staff_no, *name = status.cashier.split()
+        short_cashier = " ".join([staff_no, *name[:1]])
         full = [
             (status.store, "bold"),
             (f"{strings('status.cashier')} {status.cashier}", ""),
             (f"{strings('status.shift')} {status.shift}", ""),
             online,
             (strings("status.backlog", count=status.backlog), ""),
-            (f"{strings('status.printer')} {printer}", ""),
-            (f"{strings('status.scanner')} {scanner}", ""),
+            (f"{strings('status.printer')} {printer}", printer_style),
+            (f"{strings('status.scanner')} {scanner}", scanner_style),
         ]
         compact = [
             (status.store_id, "bold"),
-            (f"{strings('status.cashier')} {status.cashier}", ""),
+            (f"{strings('status.cashier')} {short_cashier}", ""),
             (status.shift, ""),
             online,
             (strings("status.backlog_short", count=status.backlog), ""),
-            (f"{strings('status.printer_short')} {printer}", ""),
-            (f"{strings('status.scanner_short')} {scanner}", ""),
+            (f"{strings('status.printer_short')} {printer}", printer_style),
+            (f"{strings('status.scanner_short')} {scanner}", scanner_style),
         ]
         # The cashier's name goes last: it is how a manager checks who is signed in.
         tightest = [*compact[:1], (f"{strings('status.cashier')} {staff_no}", ""), *compact[2:]]
         wordings = (full, compact, tightest)
         # The first wording that fits; every part stays, only the words get shorter.
-        for parts in wordings:
+        for parts in wordings[:-1]:
             text = self._line(parts)
             if text.cell_len <= self.size.width:
-                break
-        self.update(text)
+                return text
+        return self._line(wordings[-1])
 
     @staticmethod
     def _line(parts: list[tuple[str, str]]) -> Text:
@@ -92,109 +114,247 @@ class StatusBar(Static):
         return text
 
 
-class CartTable(DataTable[Text]):
-    """The lines of the sale; names are cell-width aware through Rich."""
+class CartTable(ScrollView, can_focus=True):
+    """The lines of the sale, drawn a row at a time (Textual's Line API).
 
-    NUMBERS_WIDTH = 6 + 7 + 8
-    """Quantity, price and total columns, in cells."""
-    DISCOUNT_WIDTH = 7
+    A cart runs to hundreds of lines and changes on every scan, and the till must
+    redraw within a frame of the scan. So a row is rendered once, the first time it
+    is in view, into a Strip kept for as long as its cells are unchanged; a frame
+    paints only the rows in view; and the selection scrolls into view at once rather
+    than after a refresh. The header stays on the first row while the lines scroll.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "step(-1)", show=False),
+        Binding("down", "step(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("home", "first", show=False),
+        Binding("end", "last", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "cart-table--header",
+        "cart-table--cursor",
+        "cart-table--even-row",
+    }
+
+    NUMBER_COLUMNS: ClassVar[tuple[tuple[str, int], ...]] = (
+        ("qty", 6),
+        ("price", 7),
+        ("discount", 7),
+        ("total", 8),
+    )
+    """Key and width in cells of each number column, in the order shown."""
     WIDE = 70
     """From this width on the discount has a column of its own."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[Cart, CartTotals, Strings] | None = None
-        self._layout: tuple[str, bool, int] | None = None
-        self._rows: dict[str, tuple[Text, ...]] = {}
+        self._layout = _Layout(0, (), ())
+        self._rows: tuple[tuple[str, ...], ...] = ()
+        self._line_ids: tuple[int, ...] = ()
+        self._cursor = 0
+        self._strips: dict[tuple[str, ...], Strip] = {}
+        """Rendered rows by their cells: a row is rendered again only when it changes."""
+        self._styles = _RowStyles(Style(), Style(), Style(), Style())
+
+    # -- what the sale screen and the tests read ----------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def cursor_row(self) -> int:
+        """The selected row (0 in an empty cart)."""
+        return self._cursor
+
+    @property
+    def selected_line(self) -> int | None:
+        """The line id of the selected row."""
+        return self._line_ids[self._cursor] if self._line_ids else None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The column headings, in the order shown."""
+        return self._layout.labels
+
+    @property
+    def rows(self) -> tuple[tuple[str, ...], ...]:
+        """Each line's cells, in the order shown: whole names, numbers unpadded."""
+        return self._rows
+
+    # -- showing the cart ---------------------------------------------------------
+
+    def show(self, cart: Cart, totals: CartTotals, strings: Strings) -> None:
+        """Show the cart, repainting only the rows whose cells changed."""
+        self._shown = (cart, totals, strings)
+        wide = self.size.width >= self.WIDE
+        numbers = [column for column in self.NUMBER_COLUMNS if wide or column[0] != "discount"]
+        keys = [key for key, _width in numbers]
+        # The name takes what the numbers leave (each column pads one cell a side,
+        # and the scrollbar keeps its place so the columns never shift).
+        name_width = max(
+            8,
+            self.size.width
+            - self.scrollbar_size_vertical
+            - sum(width for _key, width in numbers)
+            - 2 * (len(numbers) + 1),
+        )
+        layout = _Layout(
+            self.size.width,
+            (name_width, *(width for _key, width in numbers)),
+            (strings("cart.item"), *(strings(f"cart.{key}") for key in keys)),
+        )
+        if layout != self._layout:
+            self._layout = layout
+            self._strips.clear()
+            self.refresh()
+        amounts = {amount.line_id: amount for amount in totals.lines}
+        rows = tuple(
+            self._cells(line, amounts[line.line_id], strings.lang, keys) for line in cart.lines
+        )
+        if len(rows) != len(self._rows):
+            self.refresh()
+        else:
+            for index, (old, new) in enumerate(zip(self._rows, rows, strict=True)):
+                if old != new:
+                    self.refresh_line(index + 1)
+        if rows != self._rows:
+            self._rows = rows
+            shown = {*rows, layout.labels}
+            self._strips = {cells: strip for cells, strip in self._strips.items() if cells in shown}
+        self._line_ids = tuple(line.line_id for line in cart.lines)
+        self.virtual_size = Size(sum(layout.columns) + 2 * len(layout.columns), len(rows) + 1)
+        self.move_cursor(self._cursor)
 
     def on_resize(self) -> None:
         if self._shown is not None:
             self.show(*self._shown)
 
-    def show(self, cart: Cart, totals: CartTotals, strings: Strings) -> None:
-        """Show the cart, touching only the rows that changed.
-
-        Rebuilding the whole table on every scan costs a frame's worth of work with a
-        long cart and resets the scroll position for a frame (a visible flicker); so
-        rows are added, updated and removed in place, and the table is rebuilt only
-        when its columns change (language or width).
-        """
-        self._shown = (cart, totals, strings)
-        wide = self.size.width >= self.WIDE
-        columns = 5 if wide else 4
-        numbers = self.NUMBERS_WIDTH + (self.DISCOUNT_WIDTH if wide else 0)
-        # The name takes what the numbers leave (each column pads one cell a side,
-        # and the scrollbar takes two).
-        name_width = max(8, self.size.width - numbers - 2 * columns - 2)
-        layout = (strings.lang, wide, name_width)
-        if layout != self._layout:
-            self._layout = layout
-            self._columns(strings, wide, name_width)
-        amounts = {line.line_id: line for line in totals.lines}
-        wanted = {str(line.line_id): self._cells(line, amounts[line.line_id], strings, wide)
-                  for line in cart.lines}  # fmt: skip
-        for key in [key for key in self._rows if key not in wanted]:
-            self.remove_row(key)
-            del self._rows[key]
-        for key, cells in wanted.items():
-            shown = self._rows.get(key)
-            if shown is None:
-                self.add_row(*cells, key=key)
-            elif shown != cells:
-                for column, (old, new) in zip(self.columns, zip(shown, cells, strict=True),
-                                              strict=True):  # fmt: skip
-                    if old != new:
-                        self.update_cell(key, column, new)
-            self._rows[key] = cells
-
-    def _columns(self, strings: Strings, wide: bool, name_width: int) -> None:
-        self.clear(columns=True)
-        self._rows = {}
-        self.add_column(strings("cart.item"), key="item", width=name_width)
-        # Fixed widths, and numbers padded to them, so they right-align under their
-        # headings (the table itself aligns every cell to the left).
-        for key, width in self._number_columns(wide):
-            self.add_column(_right(strings(f"cart.{key}"), width), key=key, width=width)
-
     @staticmethod
-    def _cells(
-        line: CartLine, amount: LineAmounts, strings: Strings, wide: bool
-    ) -> tuple[Text, ...]:
+    def _cells(line: CartLine, amount: LineAmounts, lang: str, keys: list[str]) -> tuple[str, ...]:
         quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
         discount = amount.line_discount + amount.cart_discount_share
-        # Product names are data: Text never parses markup in them.
-        name = Text(line.item.name(strings.lang), overflow="ellipsis", no_wrap=True)
-        total = format_amount(amount.net) + ("" if wide or not discount else "*")
+        wide = "discount" in keys
         numbers = {
             "qty": quantity,
             "price": format_amount(line.unit_price),
             "discount": f"-{format_amount(discount)}" if discount else "",
-            "total": total,
+            # Too narrow for the discount column: a star says the total is discounted.
+            "total": format_amount(amount.net) + ("" if wide or not discount else "*"),
         }
-        return (
-            name,
-            *(_right(numbers[key], width) for key, width in CartTable._number_columns(wide)),
-        )
+        return (line.item.name(lang), *(numbers[key] for key in keys))
 
-    @classmethod
-    def _number_columns(cls, wide: bool) -> list[tuple[str, int]]:
-        columns = [("qty", 6), ("price", 7), ("discount", cls.DISCOUNT_WIDTH), ("total", 8)]
-        return [column for column in columns if wide or column[0] != "discount"]
+    # -- the selection ------------------------------------------------------------
+
+    def move_cursor(self, row: int) -> None:
+        """Select ``row`` (kept within the cart) and scroll it into view now."""
+        row = max(0, min(row, len(self._rows) - 1))
+        if row != self._cursor:
+            self.refresh_line(self._cursor + 1)
+            self.refresh_line(row + 1)
+            self._cursor = row
+        in_view = self.size.height - 1  # the header takes the first row
+        if in_view > 0:
+            top = max(min(self.scroll_offset.y, row), row - in_view + 1)
+            self.scroll_to(y=top, animate=False, force=True)
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A scroll made before the scrollbar appeared (scans filling the screen in one
+        # go) did not move it, so it takes the view's position as it appears.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def follow_last(self) -> None:
-        if self.row_count:
-            self.move_cursor(row=self.row_count - 1)
+        self.move_cursor(len(self._rows) - 1)
 
-    @property
-    def selected_line(self) -> int | None:
-        if not self.row_count:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return int(key) if key is not None else None
+    def action_step(self, rows: int) -> None:
+        self.move_cursor(self._cursor + rows)
+
+    def action_page(self, pages: int) -> None:
+        self.action_step(pages * max(1, self.size.height - 1))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.follow_last()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y > 0:
+            row = offset.y - 1 + self.scroll_offset.y
+            if row < len(self._rows):
+                self.move_cursor(row)
+
+    # -- drawing ------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once a frame rather than once a row: a widget's own style is worked out
+        # afresh from its ancestors on every read.
+        style = self.get_component_rich_style
+        self._styles = _RowStyles(
+            header=style("cart-table--header"),
+            cursor=style("cart-table--cursor"),
+            even=style("cart-table--even-row"),
+            odd=self.rich_style,
+        )
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        styles = self._styles
+        if y == 0:
+            return self._strip(self._layout.labels).apply_style(styles.header)
+        row = y - 1 + self.scroll_offset.y
+        if row >= len(self._rows):
+            return Strip.blank(self.size.width, styles.odd)
+        strip = self._strip(self._rows[row])
+        if row == self._cursor:
+            return strip.apply_style(styles.cursor)
+        return strip.apply_style(styles.odd if row % 2 else styles.even)
+
+    def _strip(self, cells: tuple[str, ...]) -> Strip:
+        strip = self._strips.get(cells)
+        if strip is None:
+            strip = self._strips[cells] = self._render_row(cells)
+        return strip
+
+    def _render_row(self, cells: tuple[str, ...]) -> Strip:
+        segments: list[Segment] = []
+        for index, (cell, width) in enumerate(zip(cells, self._layout.columns, strict=True)):
+            # Product names are data: Text never parses markup in them. A line break
+            # or tab in one would break the row on a terminal, so whitespace is folded.
+            text = Text(" ".join(cell.split()), overflow="ellipsis")
+            # Cell widths, not characters, so Chinese names stop at the column edge.
+            text.align("left" if index == 0 else "right", width)
+            # A segment a cell, kept apart by its meta: a screenshot joins segments of
+            # one style, then spreads each by characters rather than cells, which would
+            # push the numbers after a Chinese name out of their columns.
+            segments.append(Segment(f" {text.plain} ", Style.from_meta({"column": index})))
+        # Across the scrollbar's place too: while the scrollbar is hidden the row shows there.
+        return Strip(segments).adjust_cell_length(self._layout.width)
 
 
-def _right(text: str, width: int) -> Text:
-    return Text(" " * max(0, width - cell_len(text)) + text, no_wrap=True)
+class _Layout(NamedTuple):
+    """What every rendered row depends on besides its cells."""
+
+    width: int
+    """The widget's, the scrollbar's place included."""
+    columns: tuple[int, ...]
+    """Width in cells of each column, padding left out."""
+    labels: tuple[str, ...]
+
+
+class _RowStyles(NamedTuple):
+    """The styles of one frame's rows, from the component classes in pos.tcss."""
+
+    header: Style
+    cursor: Style
+    even: Style
+    odd: Style
 
 
 class TotalsPanel(Static):

@@ -139,7 +139,7 @@ BROKEN = {
         ["[scanner] kind", "'wedge'", "'camera'"],
     ),
     "printer timeout out of range": (
-        '[printer]\ntimeout_s = 0\n',
+        "[printer]\ntimeout_s = 0\n",
         ["[printer] timeout_s", "greater than 0"],
     ),
 }

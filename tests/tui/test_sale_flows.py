@@ -36,6 +36,7 @@ from pos.tui.keys import ACTIONS
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.screens.sale import SaleScreen
+from pos.tui.widgets import CartTable
 
 WIDE = (120, 36)
 """Wide enough for the cart's discount column."""
@@ -69,7 +70,7 @@ def counting_bells(app: PosApp) -> list[None]:
 async def test_a_typed_code_adds_a_line_and_the_totals(app: PosApp, till: TillUnderTest) -> None:
     async with app.run_test() as pilot:
         screen = await start_selling(pilot)
-        assert screen.query_one("#cart", DataTable).row_count == 0
+        assert screen.query_one("#cart", CartTable).row_count == 0
 
         await type_line(pilot, WATER)
 
@@ -569,7 +570,7 @@ async def test_ctrl_l_switches_the_language_of_the_labels_and_the_footer(app: Po
     async with app.run_test(size=WIDE) as pilot:
         screen = await start_selling(pilot)
         await scan(pilot, WATER)
-        cart = screen.query_one("#cart", DataTable)
+        cart = screen.query_one("#cart", CartTable)
         assert column_labels(cart)[0] == "商品"
         assert "现金" in footer_labels(screen)
 
@@ -589,7 +590,7 @@ async def test_ctrl_l_switches_the_language_of_the_labels_and_the_footer(app: Po
         await start_selling(pilot)
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert column_labels(sale_screen(pilot).query_one("#cart", DataTable))[0] == "商品"
+        assert column_labels(sale_screen(pilot).query_one("#cart", CartTable))[0] == "商品"
 
 
 async def test_a_sale_in_progress_survives_a_crash(till: TillUnderTest) -> None:

@@ -32,16 +32,19 @@ from textual import events
 from textual._time import get_time
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from devices.drawer import SimulatedDrawer
+from devices.printer_sim import SimulatedPrinter
 from pos.bootstrap import open_ledger
 from pos.config import Config, load_config
+from pos.hardware import Devices
 from pos.ledger.database import Clock, Ledger
 from pos.ledger.tables import DRAFTS, JOURNAL
 from pos.tui.app import PosApp
 from pos.tui.screens.sale import SaleScreen
 from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
+from pos.tui.widgets import CartTable, StatusBar
 
 WATER = "6921168509256"
 """农夫山泉饮用天然水 550ml / Nongfu Spring Natural Water 550ml, 2.00 (13%)."""
@@ -67,10 +70,12 @@ def frozen_clock() -> datetime:
 
 @dataclass
 class TillUnderTest:
-    """One till's data folder and drawer; `app()` builds a PosApp on it like pos.cli."""
+    """One till's data folder, drawer and printer; `app()` builds a PosApp on it like
+    pos.cli (the printer is the in-process simulator, keeping its jobs in memory)."""
 
     config: Config
     drawer: SimulatedDrawer = field(default_factory=SimulatedDrawer)
+    printer: SimulatedPrinter = field(default_factory=SimulatedPrinter)
     clock: Clock | None = None
     ledgers: list[Ledger] = field(default_factory=list)
 
@@ -84,7 +89,8 @@ class TillUnderTest:
             config = dataclasses.replace(config, settings=settings.model_copy(update={"ui": ui}))
         ledger = open_ledger(config) if self.clock is None else open_ledger(config, self.clock)
         self.ledgers.append(ledger)
-        return PosApp(config, ledger, self.drawer)
+        devices = Devices(self.printer, self.drawer, None, "simulator", "keyboard wedge")
+        return PosApp(config, ledger, devices)
 
     def events(self, type_: str) -> list[dict[str, Any]]:
         """Payloads of the journal's events of one type, oldest first (a fresh reader)."""
@@ -252,8 +258,9 @@ def sale_screen(pilot: Pilot[Any]) -> SaleScreen:
 
 
 def text_of(widget: Static) -> str:
-    """The plain text a Static shows (this app always gives Statics a Text)."""
-    content = widget.content
+    """The plain text a Static shows (this app always gives Statics a Text; the
+    status bar chooses its wording as it renders)."""
+    content = widget.render() if isinstance(widget, StatusBar) else widget.content
     return content.plain if isinstance(content, Text) else str(content)
 
 
@@ -262,13 +269,9 @@ def message(screen: SaleScreen) -> str:
 
 
 def cart_rows(screen: SaleScreen) -> list[list[str]]:
-    """The cart table's cells as plain text, row by row, without the padding that
-    right-aligns the numbers."""
-    table: DataTable[Text] = screen.query_one("#cart", DataTable)
-    return [
-        [cell.plain.strip() for cell in table.get_row_at(row)] for row in range(table.row_count)
-    ]
+    """The cart's cells, row by row: whole names, numbers without their alignment."""
+    return [list(row) for row in screen.query_one("#cart", CartTable).rows]
 
 
-def column_labels(table: DataTable[Any]) -> list[str]:
-    return [column.label.plain.strip() for column in table.ordered_columns]
+def column_labels(cart: CartTable) -> list[str]:
+    return list(cart.labels)

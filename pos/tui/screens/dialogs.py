@@ -20,7 +20,7 @@ from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.tui.i18n import Strings
 from pos.tui.keys import ACTIONS
-from receipts.text import local_time
+from receipts.words import local_time
 
 if TYPE_CHECKING:
     from pos.checkout import SuspendedSale

@@ -28,19 +28,23 @@ from pos.domain.sale import SaleRecord
 from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
-from pos.tui.messages import LanguageSwitched, SignedOut, WedgeScanned
+from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
-from receipts.text import StoreHeader, local_time, receipt_lines
+from receipts.sale_receipt import StoreHeader
+from receipts.text import receipt_lines
+from receipts.words import local_time
 
 if TYPE_CHECKING:
     # The ledger-backed modules load in the background after the first frame (see
     # PosApp); at run time they are imported where the workers use them.
     from devices.drawer import CashDrawer
+    from devices.scans import DeviceStatus
     from pos.checkout import Checkout
     from pos.domain.staff import StaffMember
     from pos.shifts import Shift
+    from pos.spooler import PrinterReport
 
 STATUS_REFRESH_S = 5.0
 
@@ -60,6 +64,8 @@ class SaleSession:
     zone: tzinfo
     """The store's time zone: times on screen and receipts are local."""
     store_id: str
+    receipt_queued: Callable[[], None]
+    """Tells the spooler a receipt was queued (safe from a worker thread)."""
 
 
 class SaleScreen(Screen[None]):
@@ -71,6 +77,8 @@ class SaleScreen(Screen[None]):
         self.checkout = session.checkout
         self.strings = strings
         self._backlog = 0
+        self._printer: PrinterReport | None = None
+        self._scanner: DeviceStatus | None = None
         self._last: SaleRecord | None = None
         # While a sale commits its cart must not change: entries wait here meanwhile.
         self._paying = False
@@ -83,7 +91,7 @@ class SaleScreen(Screen[None]):
         yield StatusBar(id="status")
         with Horizontal(id="body"):
             with ContentSwitcher(initial="cart", id="main"):
-                yield CartTable(id="cart", cursor_type="row", zebra_stripes=True)
+                yield CartTable(id="cart")
                 with VerticalScroll(id="last-receipt"):
                     yield Static(id="receipt-text", classes="paper")
             with Vertical(id="side"):
@@ -131,8 +139,8 @@ class SaleScreen(Screen[None]):
         """A scan from any scanner (the wedge detector, a serial or camera reader)."""
         self._take(text, typed=False)
 
-    @on(WedgeScanned)
-    def _wedge_scanned(self, message: WedgeScanned) -> None:
+    @on(CodeScanned)
+    def _code_scanned(self, message: CodeScanned) -> None:
         if self.app.screen is not self:
             # A dialog is open (the tender, a manager's PIN): the sale must not change
             # under it. Say so rather than drop the scan silently.
@@ -175,8 +183,7 @@ class SaleScreen(Screen[None]):
 
     def action_cart_cursor(self, step: int) -> None:
         cart = self.query_one(CartTable)
-        if cart.row_count:
-            cart.move_cursor(row=max(0, min(cart.cursor_row + step, cart.row_count - 1)))
+        cart.move_cursor(cart.cursor_row + step)
 
     def action_quantity(self) -> None:
         line_id = self._selected()
@@ -325,6 +332,7 @@ class SaleScreen(Screen[None]):
             self.app.call_from_thread(self._error, error)
             self.app.call_from_thread(self._payment_over)
             return
+        self.session.receipt_queued()
         self.app.call_from_thread(self._paid, record)
         self.app.call_from_thread(self._payment_over)
         try:
@@ -385,6 +393,7 @@ class SaleScreen(Screen[None]):
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             return
+        self.session.receipt_queued()
         lines = receipt_lines(
             record, self.session.store, lang=self.strings.lang, copy=True, zone=self.session.zone
         )
@@ -524,8 +533,15 @@ class SaleScreen(Screen[None]):
         self.query_one(CartTable).show(self.checkout.cart, totals, self.strings)
         self.query_one(TotalsPanel).show(totals, self.strings)
 
+    def show_devices(self, printer: PrinterReport | None, scanner: DeviceStatus | None) -> None:
+        """The printer's and the scanner's latest states (attributes down from the app)."""
+        self._printer, self._scanner = printer, scanner
+        if self.is_mounted:
+            self._show_status()
+
     def _show_status(self) -> None:
         session = self.session
+        printer, scanner = self._printer, self._scanner
         self.query_one(StatusBar).show(
             TillStatus(
                 store=session.store.name,
@@ -534,6 +550,9 @@ class SaleScreen(Screen[None]):
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
                 online=False,
                 backlog=self._backlog,
+                printer=f"device.{printer.status.state.value}" if printer else "device.starting",
+                printer_waiting=printer.waiting if printer else 0,
+                scanner=f"device.{scanner.state.value}" if scanner else "device.ready",
             ),
             self.strings,
         )
