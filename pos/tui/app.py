@@ -11,6 +11,7 @@ module and the screens import the ledger-backed modules only where workers use t
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -119,6 +120,9 @@ class PosApp(App[None]):
             self.call_from_thread(self._error, error)
         else:
             self._start_spooler(self._ledger)
+            # The receipt preview's modules, loaded here rather than at the first
+            # payment, on the event loop, or at start-up, before the first frame.
+            importlib.import_module("receipts.text")
         finally:
             self._ledger_ready.set()
 

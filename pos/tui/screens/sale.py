@@ -32,8 +32,6 @@ from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
-from receipts.sale_receipt import StoreHeader
-from receipts.text import receipt_lines
 from receipts.words import local_time
 
 if TYPE_CHECKING:
@@ -45,6 +43,7 @@ if TYPE_CHECKING:
     from pos.domain.staff import StaffMember
     from pos.shifts import Shift
     from pos.spooler import PrinterReport
+    from receipts.sale_receipt import StoreHeader
 
 STATUS_REFRESH_S = 5.0
 
@@ -347,6 +346,8 @@ class SaleScreen(Screen[None]):
             self.app.call_from_thread(self._error, error)
 
     def _paid(self, record: SaleRecord) -> None:
+        from receipts.text import receipt_lines  # loaded behind sign-in (PosApp._open_ledger)
+
         self._last = record
         self._show_sale()
         lines = receipt_lines(
@@ -381,6 +382,7 @@ class SaleScreen(Screen[None]):
     def _reprint(self, receipt_no: str | None) -> None:
         from pos.ledger.queries import last_sale, sale_by_receipt
         from pos.receipt_copies import record_reprint
+        from receipts.text import receipt_lines
 
         ledger = self.checkout.ledger
         with ledger.read() as conn:
