@@ -54,7 +54,6 @@ from devices.scans import DeviceState, DeviceStatus
 from receipts.document import Document
 from receipts.escpos import Status
 from receipts.escpos_parse import Command, EscPosError, Parser, StatusRequest, parse, replay
-from receipts.render_png import save_png
 from receipts.render_text import render_text
 
 log = logging.getLogger(__name__)
@@ -181,6 +180,9 @@ class _Recorder:
             self._out_dir.mkdir(parents=True, exist_ok=True)
             stem.with_suffix(".bin").write_bytes(job.data)
             if job.document.blocks:
+                # Pillow and qrcode load with the first receipt, not with the till.
+                from receipts.render_png import save_png
+
                 lines = render_text(job.document)
                 stem.with_suffix(".txt").write_text("\n".join([*lines, ""]), encoding="utf-8")
                 save_png(job.document, stem.with_suffix(".png"))

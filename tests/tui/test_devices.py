@@ -8,16 +8,14 @@ scanner the script-replaying simulator: the adapters pos.toml selects for the de
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from support import raw
 from textual.pilot import Pilot
 from textual.widgets import Static
-from tui_helpers import WATER, TillUnderTest, cart_rows, settle, start_selling, text_of
+from tui_helpers import WATER, TillUnderTest, cart_rows, settle, start_selling, text_of, until
 
 from devices.printer_sim import SimulatedJob, SimulatedState
 from devices.scan_simulator import ScanSimulator
@@ -26,8 +24,6 @@ from pos.ledger.database import Ledger
 from pos.tui.app import PosApp
 from pos.tui.screens.sale import SaleScreen
 from receipts.render_text import render_text
-
-WAIT_S = 15.0
 
 
 async def scan(pilot: Pilot[Any], screen: SaleScreen, code: str) -> None:
@@ -42,16 +38,6 @@ def quick_retries(till: TillUnderTest) -> None:
     till.config = dataclasses.replace(
         till.config, settings=settings.model_copy(update={"printer": printer})
     )
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    """Let the app run until `condition` holds (the spooler and scanners are threads)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def printed_text(job: SimulatedJob) -> str:

@@ -4,28 +4,16 @@ configuration is shown read-only with where each value came from."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Log, Static
-from tui_helpers import TillUnderTest, scanner_burst, settle, sign_in, text_of
+from tui_helpers import TillUnderTest, scanner_burst, settle, sign_in, text_of, until
 
 from pos.tui.app import PosApp
 from pos.tui.messages import CodeScanned
 from pos.tui.screens.technician import TechnicianScreen
 from receipts.render_text import render_text
-
-WAIT_S = 15.0
-
-
-async def until(pilot: Pilot[Any], condition: Any, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 async def technician(pilot: Pilot[Any]) -> TechnicianScreen:

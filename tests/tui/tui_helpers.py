@@ -17,6 +17,7 @@ either way; staff numbers and PINs typed here are shorter than 6 characters.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import shutil
@@ -140,6 +141,21 @@ def make_till(template: Path, folder: Path, clock: Clock | None = None) -> TillU
 
 
 # -- driving it --------------------------------------------------------------------------
+
+
+DEVICE_WAIT_S = 15.0
+"""How long a test waits for a device thread (the spooler, a scanner) before failing."""
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until `condition` holds: device threads report in their own time.
+    The bound only keeps a broken device path from hanging the suite."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEVICE_WAIT_S
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
