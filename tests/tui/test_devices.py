@@ -15,7 +15,16 @@ from typing import Any
 from support import raw
 from textual.pilot import Pilot
 from textual.widgets import Static
-from tui_helpers import WATER, TillUnderTest, cart_rows, settle, start_selling, text_of, until
+from tui_helpers import (
+    WATER,
+    TillUnderTest,
+    cart_rows,
+    message,
+    settle,
+    start_selling,
+    text_of,
+    until,
+)
 
 from devices.printer_sim import SimulatedJob, SimulatedState
 from devices.scan_simulator import ScanSimulator
@@ -160,3 +169,17 @@ async def test_a_scanner_that_is_not_there_shows_offline(
         screen = await start_selling(pilot)
         await until(pilot, lambda: "扫码 离线" in status_bar(screen), "scanner offline")
         assert cart_rows(screen) == []
+
+
+async def test_a_hostile_payload_from_a_configured_scanner_never_reaches_the_cart(
+    till: TillUnderTest, tmp_path: Path
+) -> None:
+    script = tmp_path / "scans.txt"
+    script.write_text("\x1b]0;owned\x07\x1b[31m6921168509256\n", encoding="utf-8")
+    app = with_scanner(till, script)
+    async with app.run_test() as pilot:
+        screen = await start_selling(pilot)
+        await until(pilot, lambda: "U+001B" in message(screen), "the refusal")
+        assert cart_rows(screen) == []
+        assert "\x1b" not in status_bar(screen)
+    assert till.drafts() == []
