@@ -1,0 +1,1 @@
+"""Tender providers: cash, and wallet codes through the providers' protocols."""
