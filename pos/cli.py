@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         ("staff", "staff accounts"),
         ("config", "check and show the configuration"),
         ("devices", "scanners, the printer and the cash drawer"),
+        ("cloud", "the chain's services (for now: the wallet sandbox)"),
     ):
         group_parser = commands.add_parser(name, help=help_, description=help_)
         group_parser.set_defaults(command=_group_help(group_parser))
@@ -124,6 +125,22 @@ def _parser() -> argparse.ArgumentParser:
     command("check", _config_check, "validate pos.toml and say where data lives", ["config"])
     command("show", _config_show, "every setting, its value and where it came from", ["config"])
 
+    _technician_commands(command)
+
+    simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
+    simulate.add_argument("--sales", type=int, required=True, metavar="N")
+    simulate.add_argument("--seed", type=int, default=1, metavar="S")
+    simulate.add_argument(
+        "--days", type=int, default=1, metavar="D", help="spread the sales over the last D days"
+    )
+    return parser
+
+
+Register = Callable[..., argparse.ArgumentParser]
+"""_parser's `command(name, handler, help, group)`."""
+
+
+def _technician_commands(command: Register) -> None:
     command("list", _devices_list, "serial ports, cameras, the printer and its state", ["devices"])
     command("test-print", _devices_test_print, "print a test page", ["devices"])
     command("scan", _devices_scan, "print scans live until Ctrl-C", ["devices"])
@@ -139,13 +156,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper in mm")
     command("doctor", _doctor, "check configuration, data, ledger and devices")
 
-    simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
-    simulate.add_argument("--sales", type=int, required=True, metavar="N")
-    simulate.add_argument("--seed", type=int, default=1, metavar="S")
-    simulate.add_argument(
-        "--days", type=int, default=1, metavar="D", help="spread the sales over the last D days"
+    sandbox = command(
+        "wallet-sandbox", _wallet_sandbox, "a WeChat Pay v2 gateway for tests and demos", ["cloud"]
     )
-    return parser
+    sandbox.add_argument("--port", type=int, default=8080)
+    sandbox.add_argument("--host", default="127.0.0.1")
 
 
 def _group_help(parser: argparse.ArgumentParser) -> Command:
@@ -408,6 +423,20 @@ def _printer_sim(args: argparse.Namespace, config: Config) -> int:
     from devices.printer_sim import serve
 
     serve(args.port, args.out, host=args.host, width_mm=args.width)
+    return 0
+
+
+def _wallet_sandbox(args: argparse.Namespace, config: Config) -> int:
+    from cloud.wallet.config import SandboxConfig
+    from cloud.wallet.server import serve
+
+    merchant = SandboxConfig()
+    print(
+        f"WeChat Pay v2 sandbox on http://{args.host}:{args.port} "
+        f"(appid {merchant.appid}, mch_id {merchant.mch_id}, sign {merchant.sign_type}); "
+        "Ctrl-C stops it."
+    )
+    serve(args.port, host=args.host, config=merchant)
     return 0
 
 

@@ -19,6 +19,7 @@ from pos.ledger.tables import (
     DRAWER_OPENINGS,
     ITEMS,
     OVERRIDES,
+    PAYMENT_ORDERS,
     PAYMENTS,
     SALE_LINES,
     SALE_TAXES,
@@ -38,6 +39,8 @@ EVENT_TYPES: dict[str, str] = {
     "shift.opened": "A cashier started a shift with an opening float in the drawer.",
     "override.granted": "A manager's PIN approved an action the cashier may not do alone.",
     "receipt.reprinted": "A copy of a sale's receipt was printed (who asked for it).",
+    "payment.started": "A wallet payment order, journaled before it is sent to the gateway.",
+    "payment.resolved": "How a wallet payment order ended: paid, failed, reversed, unresolved.",
 }
 
 Projector = Callable[[Connection, Event], None]
@@ -151,6 +154,37 @@ def _override_granted(conn: Connection, event: Event) -> None:
     )
 
 
+def _payment_started(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(PAYMENT_ORDERS),
+        {
+            "out_trade_no": payload["out_trade_no"],
+            "provider": payload["provider"],
+            "amount": payload["amount"],
+            "draft_id": payload["draft_id"],
+            "cashier": payload["cashier"],
+            "started_seq": event.seq,
+            "started_ts": event.ts,
+        },
+    )
+
+
+def _payment_resolved(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        update(PAYMENT_ORDERS)
+        .where(PAYMENT_ORDERS.c.out_trade_no == payload["out_trade_no"])
+        .values(
+            outcome=payload["outcome"],
+            transaction_id=payload["transaction_id"],
+            openid=payload["openid"],
+            reason=payload["reason"],
+            resolved_seq=event.seq,
+        )
+    )
+
+
 PROJECTORS: dict[str, Projector] = {
     "catalog.item_added": _item_added,
     "catalog.item_updated": _item_updated,
@@ -159,6 +193,8 @@ PROJECTORS: dict[str, Projector] = {
     "drawer.opened": _drawer_opened,
     "shift.opened": _shift_opened,
     "override.granted": _override_granted,
+    "payment.started": _payment_started,
+    "payment.resolved": _payment_resolved,
 }
 
 

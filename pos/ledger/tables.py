@@ -165,6 +165,29 @@ class OverrideRow(SQLModel, table=True):
     """What was approved, as canonical JSON (the event's `detail`)."""
 
 
+class PaymentOrderRow(SQLModel, table=True):
+    """A wallet payment order (payment.started, then payment.resolved): an order with
+    no outcome is still open, and is settled with the gateway on the next start."""
+
+    __tablename__ = "payment_orders"
+
+    out_trade_no: str = Field(primary_key=True, max_length=32)
+    provider: str
+    amount: int
+    draft_id: str
+    """The sale in progress the payment is for."""
+    cashier: str
+    started_seq: int = Field(unique=True)
+    started_ts: str
+    outcome: str | None = Field(default=None, index=True)
+    """paid, failed, reversed or unresolved; None while open."""
+    transaction_id: str = ""
+    openid: str = ""
+    """The payer under the merchant's appid (the member key)."""
+    reason: str = ""
+    resolved_seq: int | None = None
+
+
 class Staff(SQLModel, table=True):
     """Who can sign in. PIN hashes live only here, never in the journal."""
 
@@ -228,6 +251,7 @@ PAYMENTS = table_of(Payment)
 DRAWER_OPENINGS = table_of(DrawerOpening)
 SHIFTS = table_of(ShiftRow)
 OVERRIDES = table_of(OverrideRow)
+PAYMENT_ORDERS = table_of(PaymentOrderRow)
 STAFF = table_of(Staff)
 DRAFTS = table_of(Draft)
 PRINT_JOBS = table_of(PrintJob)
@@ -241,5 +265,6 @@ PROJECTIONS: tuple[Table, ...] = (
     DRAWER_OPENINGS,
     SHIFTS,
     OVERRIDES,
+    PAYMENT_ORDERS,
 )
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""
