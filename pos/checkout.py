@@ -42,7 +42,7 @@ from pos.domain.scan import (
 )
 from pos.errors import PosError
 from pos.ledger.chain import format_ts
-from pos.ledger.database import Clock, Ledger
+from pos.ledger.database import Clock, Ledger, Writer
 from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
@@ -179,9 +179,17 @@ class Checkout:
         return self.commit((cash_tender(self._new_id(), totals.total, tendered),), totals)
 
     def commit(
-        self, payments: tuple[TenderLine, ...], totals: CartTotals | None = None
+        self,
+        payments: tuple[TenderLine, ...],
+        totals: CartTotals | None = None,
+        *,
+        with_sale: Callable[[Writer], None] | None = None,
     ) -> SaleRecord:
-        """Journal the sale with its tenders, atomically; raise and change nothing on failure."""
+        """Journal the sale with its tenders, atomically; raise and change nothing on failure.
+
+        `with_sale` journals what must commit with the sale or not at all (a wallet
+        payment's resolution), in the same transaction.
+        """
         with self._draft_lock:
             with self.ledger.transaction() as writer:
                 receipt_seq = next_receipt_seq(writer.conn)
@@ -196,6 +204,8 @@ class Checkout:
                     totals=totals,
                 )
                 now = self.clock()
+                if with_sale is not None:
+                    with_sale(writer)
                 event = writer.append("sale.completed", record.to_payload(), at=now)
                 enqueue(writer.conn, record.receipt_no, now)
                 driver(writer.conn).execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from pos.ledger.database import Ledger
+from pos.ledger.database import Ledger, Writer
 from pos.ledger.tables import PAYMENT_ORDERS
 from pos.payments.micropay import MicropayClient, Outcome, Payment
 
@@ -53,16 +53,21 @@ def start_order(
 
 def finish_order(ledger: Ledger, payment: Payment) -> None:
     with ledger.transaction() as writer:
-        writer.append(
-            "payment.resolved",
-            {
-                "out_trade_no": payment.out_trade_no,
-                "outcome": payment.outcome.value,
-                "transaction_id": payment.transaction_id,
-                "openid": payment.openid,
-                "reason": payment.reason,
-            },
-        )
+        journal_outcome(writer, payment)
+
+
+def journal_outcome(writer: Writer, payment: Payment) -> None:
+    """payment.resolved in the caller's transaction (a paid order's sale commits with it)."""
+    writer.append(
+        "payment.resolved",
+        {
+            "out_trade_no": payment.out_trade_no,
+            "outcome": payment.outcome.value,
+            "transaction_id": payment.transaction_id,
+            "openid": payment.openid,
+            "reason": payment.reason,
+        },
+    )
 
 
 def open_orders(ledger: Ledger) -> list[OpenOrder]:
