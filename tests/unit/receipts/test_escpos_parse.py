@@ -380,3 +380,25 @@ def test_a_rendered_job_replays_to_the_same_text() -> None:
         ),
     )
     assert render_text(replay(parse(render_escpos(doc)), 80)) == render_text(doc)
+
+
+@pytest.mark.parametrize("width_mm", [58, 80])
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+@pytest.mark.parametrize("copy", [False, True])
+def test_every_byte_of_a_sale_receipt_is_a_known_command_or_its_text(
+    width_mm: int, lang: str, copy: bool
+) -> None:
+    from receipt_helpers import MIXED_SALE, SHANGHAI, STORE
+
+    from receipts.render_text import render_text
+    from receipts.sale_receipt import sale_receipt
+
+    document = sale_receipt(
+        MIXED_SALE, STORE, width_mm=width_mm, lang=lang, zone=SHANGHAI, copy=copy
+    )
+    commands = parse(render_escpos(document))  # raises on any byte it cannot account for
+    assert commands[0] == Init()
+    # The same words on the same lines (a double-size amount row comes back as the
+    # line it was printed as, spaced for half the columns).
+    words = [line.split() for line in render_text(replay(commands, width_mm))]
+    assert words == [line.split() for line in render_text(document)]
