@@ -47,7 +47,7 @@ from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
 from pos.print_queue import enqueue
-from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
+from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome, WalletPresented
 
 DEFAULT_RULES = ScanRules()
 _CURRENT = "current"
@@ -115,12 +115,11 @@ class Checkout:
         if isinstance(scan, Rejected):
             return Refused(scan.reason, "Not a code this till reads", scan.message)
         if isinstance(scan, WalletCode):
-            provider = "WeChat Pay" if scan.provider == "wechat" else "Alipay"
-            return Refused(
-                "wallet_unavailable",
-                "Wallet payments unavailable",
-                f"This till takes no {provider} payments yet; take cash.",
-            )
+            if self.cart.is_empty:
+                return Refused(
+                    "nothing_to_pay", "Nothing to pay", "Scan the goods before the payment code."
+                )
+            return WalletPresented(scan.code, scan.provider)
         if isinstance(scan, ReceiptCode):
             return ReceiptRequested(scan.receipt_no)
         if isinstance(scan, EmbeddedCode):

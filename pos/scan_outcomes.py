@@ -36,4 +36,13 @@ class ReceiptRequested:
     receipt_no: str
 
 
-ScanOutcome = Added | Refused | ReceiptRequested
+@dataclass(frozen=True, slots=True)
+class WalletPresented:
+    """A customer's payment code was scanned with a sale to pay: the caller charges it."""
+
+    code: str
+    provider: str
+    """wechat or alipay."""
+
+
+ScanOutcome = Added | Refused | ReceiptRequested | WalletPresented

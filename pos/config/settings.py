@@ -252,6 +252,38 @@ class SecuritySettings(Section):
     """How long a locked account stays locked."""
 
 
+class WechatSettings(Section):
+    """[payments.wechat]: WeChat Pay (API v2 micropay) for payment codes scanned at the till."""
+
+    enabled: bool = True
+    """False: a scanned WeChat payment code is refused with "take cash"."""
+    gateway_url: str = Field(default="sandbox", min_length=1)
+    """The gateway's base URL (https://api.mch.weixin.qq.com), or "sandbox": the wallet
+    sandbox started inside the till on 127.0.0.1, for the demo and for training."""
+    appid: str = Field(default="wx2421b1c4370ec43b", min_length=1, max_length=32)
+    """The store's WeChat appid."""
+    mch_id: str = Field(default="10000100", min_length=1, max_length=32)
+    """The merchant number."""
+    api_key: str = Field(default="192006250b4c09247ec02edce69f6a2d", min_length=1)
+    """The 32-character API key. Better set in the environment as POS_WECHAT_API_KEY,
+    which wins over this; never printed."""
+    sign_type: Literal["MD5", "HMAC-SHA256"] = "MD5"
+    """The signature algorithm agreed with the gateway."""
+    request_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    """How long one request may take before its result counts as unknown."""
+    deadline_s: float = Field(default=45.0, ge=20, le=300)
+    """How long an unclear payment is queried before it is reversed."""
+    query_every_s: float = Field(default=5.0, ge=1, le=30)
+    """The pause between queries of an unclear payment."""
+
+
+class PaymentsSettings(Section):
+    """[payments]: wallet payments."""
+
+    wechat: WechatSettings = WechatSettings()
+    """[payments.wechat]"""
+
+
 class Settings(Section):
     """Everything pos.toml can say. Missing tables take the demo store's defaults."""
 
@@ -269,3 +301,5 @@ class Settings(Section):
     """[drawer]"""
     security: SecuritySettings = SecuritySettings()
     """[security]"""
+    payments: PaymentsSettings = PaymentsSettings()
+    """[payments]"""

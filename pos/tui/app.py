@@ -51,8 +51,10 @@ if TYPE_CHECKING:
     from pos.domain.staff import StaffMember
     from pos.hardware import Devices
     from pos.ledger.database import Ledger
+    from pos.payments.micropay import MicropayClient
     from pos.shifts import Shift
     from pos.spooler import PrinterReport, Spooler
+    from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
 
 
@@ -81,6 +83,7 @@ class PosApp(App[None]):
         self.devices = devices
         self._spooler: Spooler | None = None
         self._header: StoreHeader | None = None
+        self._wallet: Wallet | None = None
         self._header_lock = threading.Lock()
         self.printer_report: PrinterReport | None = None
         self.scanner_status: DeviceStatus | None = None
@@ -108,6 +111,8 @@ class PosApp(App[None]):
     def on_unmount(self) -> None:
         if self._spooler is not None:
             self._spooler.stop()
+        if self._wallet is not None:
+            self._wallet.close()
         self.devices.close()
 
     @work(thread=True, exclusive=True, group="ledger-open")
@@ -125,6 +130,33 @@ class PosApp(App[None]):
             importlib.import_module("receipts.text")
         finally:
             self._ledger_ready.set()
+        if self._ledger is not None:
+            self._start_wallet(self._ledger)
+
+    def _start_wallet(self, ledger: Ledger) -> None:
+        """Open the wallet gateway and settle payments a crash left open (worker)."""
+        from pos.payments.orders import settle_open_orders
+        from pos.wallet_setup import open_wallet
+
+        try:
+            wallet = open_wallet(self.config)
+            if wallet is None:
+                return
+            self._wallet = wallet
+            settled = settle_open_orders(ledger, wallet.client)
+        except PosError as error:
+            self.call_from_thread(self._error, error)
+            return
+        if settled:
+            self.call_from_thread(
+                self.notify,
+                self.strings("wallet.settled", count=len(settled)),
+                severity="warning",
+                markup=False,
+            )
+
+    def wallet_client(self) -> MicropayClient | None:
+        return self._wallet.client if self._wallet is not None else None
 
     def _start_spooler(self, ledger: Ledger) -> None:
         from pos.hardware import receipt_renderer
@@ -318,6 +350,7 @@ class PosApp(App[None]):
             zone=ZoneInfo(settings.store.timezone),
             store_id=settings.store.id,
             receipt_queued=self.receipt_queued,
+            wallet=self.wallet_client,
         )
         screen = SaleScreen(session, self.strings)
         screen.show_devices(self.printer_report, self.scanner_status)

@@ -7,6 +7,7 @@ advance it, so the 5 s queries and the 45 s deadline run without waiting.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -195,3 +196,19 @@ def _micropay_body(gateway: MicropayClient, out_trade_no: str, auth_code: str) -
             settings.sign_type,
         )
     )
+
+
+def test_a_cancel_while_the_customer_types_reverses_the_order(
+    gateway: MicropayClient, sandbox: WalletSandbox
+) -> None:
+    cancel = threading.Event()
+
+    def cashier_presses_escape(progress: Progress) -> None:
+        if progress is Progress.WAITING_FOR_PASSWORD:
+            cancel.set()
+
+    payment = gateway.pay(
+        "T01-j", 650, code("8"), "demo", on_progress=cashier_presses_escape, cancel=cancel
+    )
+    assert payment.outcome is Outcome.REVERSED
+    assert sandbox.state.order("T01-j").taken_fen == 0

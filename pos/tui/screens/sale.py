@@ -25,12 +25,13 @@ from pos.domain.cart import Discount
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.domain.sale import SaleRecord
-from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome
+from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome, WalletPresented
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
+from pos.tui.screens.wallet import WalletPayment
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
 from receipts.words import local_time
 
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from devices.scans import DeviceStatus
     from pos.checkout import Checkout
     from pos.domain.staff import StaffMember
+    from pos.payments.micropay import MicropayClient
+    from pos.payments.wallet_tender import WalletResult
     from pos.shifts import Shift
     from pos.spooler import PrinterReport
     from receipts.sale_receipt import StoreHeader
@@ -65,6 +68,8 @@ class SaleSession:
     store_id: str
     receipt_queued: Callable[[], None]
     """Tells the spooler a receipt was queued (safe from a worker thread)."""
+    wallet: Callable[[], MicropayClient | None]
+    """The wallet payments client once it has started; None when there is none."""
 
 
 class SaleScreen(Screen[None]):
@@ -159,6 +164,8 @@ class SaleScreen(Screen[None]):
             self._refuse(outcome)
         elif isinstance(outcome, ReceiptRequested):
             self._open_receipt(outcome.receipt_no)
+        elif isinstance(outcome, WalletPresented):
+            self._pay_by_wallet(outcome)
         else:
             self._added(outcome)
 
@@ -369,6 +376,46 @@ class SaleScreen(Screen[None]):
     def _back_to_cart(self) -> None:
         self.query_one("#main", ContentSwitcher).current = "cart"
         self.query_one("#change-box").display = False
+
+    def _pay_by_wallet(self, presented: WalletPresented) -> None:
+        client = self.session.wallet()
+        if presented.provider != "wechat" or client is None:
+            self._refuse(
+                Refused("wallet_unavailable", "", self.strings("refused.wallet_unavailable"))
+            )
+            return
+        self._paying = True
+        modal = WalletPayment(
+            self.checkout,
+            client,
+            presented.code,
+            store=self.session.store.name,
+            strings=self.strings,
+        )
+        self.app.push_screen(modal, self._wallet_done)
+
+    def _wallet_done(self, result: WalletResult | PosError | None) -> None:
+        from pos.payments.micropay import Outcome
+
+        self._payment_over()
+        if result is None:
+            return
+        if isinstance(result, PosError):
+            self._error(result)
+            return
+        if result.sale is not None:
+            self.session.receipt_queued()
+            self._paid(result.sale)
+            self._say(self.strings("wallet.paid", receipt=result.sale.receipt_no))
+            return
+        payment = result.payment
+        self.app.bell()
+        if payment.outcome is Outcome.REVERSED:
+            self._say(self.strings("wallet.reversed"), error=True)
+        elif payment.outcome is Outcome.UNRESOLVED:
+            self._say(self.strings("wallet.unresolved", order=payment.out_trade_no), error=True)
+        else:
+            self._say(self.strings("wallet.not_paid", reason=payment.reason), error=True)
 
     # -- receipts and the drawer -------------------------------------------------------
 
