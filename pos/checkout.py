@@ -94,8 +94,12 @@ class Checkout:
         *,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Clock | None = None,
+        print_receipts: bool = True,
     ) -> None:
+        """`print_receipts=False` queues no receipts (`pos simulate`'s invented sales
+        must not come out of the printer at the next start)."""
         self.ledger = ledger
+        self.print_receipts = print_receipts
         self.clock = clock or ledger.clock
         self.catalog = catalog
         self.till = till
@@ -206,7 +210,8 @@ class Checkout:
                 if with_sale is not None:
                     with_sale(writer)
                 event = writer.append("sale.completed", record.to_payload(), at=now)
-                enqueue(writer.conn, record.receipt_no, now)
+                if self.print_receipts:
+                    enqueue(writer.conn, record.receipt_no, now)
                 driver(writer.conn).execute(
                     "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
                 )

@@ -64,6 +64,7 @@ def simulate(
         settings.scanner.rules(),
         new_id=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         clock=lambda: next(times),
+        print_receipts=False,
     )
     items = revenue = tendered_total = change_total = 0
     for _ in range(sales):

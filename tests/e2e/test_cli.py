@@ -360,6 +360,8 @@ def test_simulate_is_deterministic_per_seed_and_the_ledger_verifies(
 
     assert main(["--data", str(tmp_path / "a"), "ledger", "verify"]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
+    # Invented sales must not come out of the printer when the till next starts.
+    assert _query(tmp_path / "a", "SELECT count(*) FROM print_jobs") == [(0,)]
 
 
 def test_simulate_refuses_nonsense_counts(
