@@ -133,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--days", type=int, default=1, metavar="D", help="spread the sales over the last D days"
     )
+    simulate.add_argument(
+        "--tender",
+        choices=("cash", "wallet", "mixed"),
+        default="cash",
+        help="how customers pay; wallet goes through [payments.wechat]'s gateway",
+    )
     return parser
 
 
@@ -355,6 +361,13 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
 
     if args.sales < 1 or args.days < 1:
         raise PosError("Nothing to simulate", "--sales and --days must be at least 1.")
+    wallet = None
+    if args.tender != "cash":
+        from pos.wallet_setup import open_wallet
+
+        wallet = open_wallet(config)
+        if wallet is None:
+            raise PosError("No wallet", "[payments.wechat] enabled is false; use --tender cash.")
     ledger = open_ledger(config)
     try:
         with Progress(transient=True) as progress:
@@ -365,14 +378,23 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
                 sales=args.sales,
                 seed=args.seed,
                 days=args.days,
+                tender=args.tender,
+                wallet=wallet.client if wallet is not None else None,
                 on_sale=lambda _record: progress.advance(task),
             )
         report = verify(ledger)
     finally:
         ledger.close()
+        if wallet is not None:
+            wallet.close()
+    wallet_part = (
+        f" ({result.wallet_sales} by WeChat Pay, {result.wallet_refused} refused and paid cash)"
+        if args.tender != "cash"
+        else ""
+    )
     print(
-        f"{result.sales} sales, {result.items} items, total {format_amount(result.revenue)} "
-        f"{config.settings.store.currency}; ledger "
+        f"{result.sales} sales{wallet_part}, {result.items} items, "
+        f"total {format_amount(result.revenue)} {config.settings.store.currency}; ledger "
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
     return 0 if report.ok else 1

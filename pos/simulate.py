@@ -3,7 +3,12 @@
 Baskets are drawn from the catalog with a skewed popularity (a few products sell most),
 scanned as a cashier would (barcodes through the scan classifier, weighed produce as
 the scale's weight-embedded label, SKUs typed for items without a barcode), and paid in
-cash, exact or with a note. The same seed gives the same baskets and tenders.
+cash, exact or with a note, or (`tender` wallet or mixed) with a customer's WeChat
+payment code through the configured gateway; a wallet payment that does not go through
+is paid in cash, as a cashier would. The same seed gives the same baskets and tenders.
+
+The payment codes are `130` + the sale's number + one of 200 regular customers: the
+wallet sandbox pays such codes at once, and a customer's codes share their payer.
 """
 
 from __future__ import annotations
@@ -23,10 +28,16 @@ from pos.domain.catalog import CatalogItem
 from pos.domain.sale import SaleRecord
 from pos.domain.scan import EmbeddedRule
 from pos.ledger.database import Ledger, utc_now
+from pos.payments.micropay import MicropayClient
+from pos.payments.wallet_tender import pay_by_wallet
 from pos.scan_outcomes import Added
 
 NOTES = (1000, 2000, 5000, 10000)
 OPENING_HOURS = (7, 23)
+
+
+CUSTOMERS = 200
+TENDERS = ("cash", "wallet", "mixed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +47,9 @@ class SimulationResult:
     revenue: int
     cash_tendered: int
     change_given: int
+    wallet_sales: int = 0
+    wallet_refused: int = 0
+    """Wallet payments that did not go through (those sales were paid in cash)."""
 
 
 def simulate(
@@ -46,8 +60,14 @@ def simulate(
     seed: int,
     days: int = 1,
     cashier: str = "101",
+    tender: str = "cash",
+    wallet: MicropayClient | None = None,
     on_sale: Callable[[SaleRecord], None] = lambda _record: None,
 ) -> SimulationResult:
+    if tender not in TENDERS:
+        raise ValueError(f"tender {tender!r} is not one of {TENDERS}")
+    if tender != "cash" and wallet is None:
+        raise ValueError(f"tender {tender!r} needs a wallet client")
     rng = random.Random(seed)
     catalog = current_catalog(ledger)
     products = sorted(catalog, key=lambda item: item.sku)
@@ -66,21 +86,32 @@ def simulate(
         clock=lambda: next(times),
         print_receipts=False,
     )
-    items = revenue = tendered_total = change_total = 0
-    for _ in range(sales):
+    items = revenue = tendered_total = change_total = wallet_sales = wallet_refused = 0
+    for number in range(1, sales + 1):
         for _line in range(min(1 + int(rng.expovariate(0.35)), 25)):
             item = rng.choices(products, popularity)[0]
             outcome = checkout.scan(*_scan_for(item, rng, weight_rule))
             if not isinstance(outcome, Added):
                 raise RuntimeError(f"simulated scan of {item.sku} refused: {outcome}")
-        due = checkout.cart.totals().total
-        record = checkout.pay_cash(None if rng.random() < 0.4 else _note_for(due, rng))
+        by_wallet = tender == "wallet" or (tender == "mixed" and rng.random() < 0.5)
+        record = None
+        if by_wallet and wallet is not None:
+            code = f"130{number:09d}{rng.randrange(CUSTOMERS):06d}"
+            paid = pay_by_wallet(checkout, wallet, code, body=settings.store.name)
+            record = paid.sale
+            wallet_sales += record is not None
+            wallet_refused += record is None
+        if record is None:
+            due = checkout.cart.totals().total
+            record = checkout.pay_cash(None if rng.random() < 0.4 else _note_for(due, rng))
         items += record.item_count
         revenue += record.total
         tendered_total += sum(payment.tendered for payment in record.payments)
         change_total += record.change
         on_sale(record)
-    return SimulationResult(sales, items, revenue, tendered_total, change_total)
+    return SimulationResult(
+        sales, items, revenue, tendered_total, change_total, wallet_sales, wallet_refused
+    )
 
 
 def _scan_for(

@@ -409,3 +409,21 @@ def test_staff_add_refuses_a_bad_pin(tmp_path: Path) -> None:
     listed = _pos("--data", data, "staff", "list")
     assert listed.returncode == 0
     assert not any(line.startswith("202\t") for line in listed.stdout.splitlines())
+
+
+def test_simulate_pays_by_wechat_through_the_configured_gateway(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    args = ["--data", str(data), "simulate", "--sales", "20", "--tender", "mixed", "--seed", "3"]
+    assert main(args) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    by_wallet = _query(data, "SELECT count(*) FROM payments WHERE tender = 'wechat'")[0][0]
+    assert 0 < by_wallet < 20
+    assert summary.startswith(f"20 sales ({by_wallet} by WeChat Pay, 0 refused and paid cash)")
+    assert summary.endswith("ledger verifies")
+    orders = _query(data, "SELECT outcome, openid FROM payment_orders")
+    assert {outcome for outcome, _openid in orders} == {"paid"}
+    assert len(orders) == by_wallet
+    # The demo's sandbox knows each customer by their codes: payer ids are stable.
+    assert all(openid.startswith("o") for _outcome, openid in orders)
