@@ -14,6 +14,7 @@ import os
 import httpx
 
 from pos.config import Config
+from pos.domain.errors import PosError
 from pos.payments.micropay import GatewaySettings, MicropayClient
 from pos.payments.wechat_v2 import SignType
 
@@ -49,7 +50,14 @@ def open_wallet(config: Config) -> Wallet | None:
         merchant = SandboxConfig(
             appid=settings.appid, mch_id=settings.mch_id, api_key=api_key, sign_type=sign_type
         )
-        url = resources.enter_context(running(WalletSandbox(merchant)))
+        try:
+            url = resources.enter_context(running(WalletSandbox(merchant)))
+        except (OSError, RuntimeError) as error:
+            # The till sells on without wallet payments; the cashier is told why.
+            raise PosError(
+                "Wallet payments unavailable",
+                f"The WeChat Pay sandbox did not start ({error}); take cash.",
+            ) from error
     http = resources.enter_context(httpx.Client())
     gateway = GatewaySettings(
         url=url,
