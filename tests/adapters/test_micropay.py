@@ -212,3 +212,38 @@ def test_a_cancel_while_the_customer_types_reverses_the_order(
     )
     assert payment.outcome is Outcome.REVERSED
     assert sandbox.state.order("T01-j").taken_fen == 0
+
+
+def paid_order(gateway: MicropayClient, out_trade_no: str, serial: int) -> None:
+    assert gateway.pay(out_trade_no, 1000, code("0", serial), "demo").outcome is Outcome.PAID
+
+
+def test_partial_then_full_refund_and_never_more_than_paid(
+    gateway: MicropayClient, sandbox: WalletSandbox
+) -> None:
+    paid_order(gateway, "T01-r1", 21)
+    first = gateway.refund("T01-r1", "R-1", 1000, 300)
+    assert (first.refunded, first.refund_fee) == (True, 300)
+    assert first.refund_id
+    assert gateway.refund("T01-r1", "R-2", 1000, 700).refunded
+    too_much = gateway.refund("T01-r1", "R-3", 1000, 1)
+    assert not too_much.refunded
+    assert too_much.reason
+    assert sandbox.state.order("T01-r1").taken_fen == 0
+
+
+def test_a_refund_asked_twice_is_paid_once(gateway: MicropayClient, sandbox: WalletSandbox) -> None:
+    paid_order(gateway, "T01-r2", 22)
+    assert gateway.refund("T01-r2", "R-9", 1000, 400).refunded
+    assert gateway.refund("T01-r2", "R-9", 1000, 400).refunded  # the same refund again
+    assert sandbox.state.order("T01-r2").taken_fen == 600
+
+
+@pytest.mark.parametrize("kind", [FaultKind.SYSTEMERROR, FaultKind.DROP, FaultKind.HTTP_500])
+def test_a_refund_whose_answer_is_lost_is_asked_again_and_paid_once(
+    gateway: MicropayClient, sandbox: WalletSandbox, kind: FaultKind
+) -> None:
+    paid_order(gateway, "T01-r3", 23)
+    sandbox.faults.add(Endpoint.REFUND, Fault(kind, commit=True))
+    assert gateway.refund("T01-r3", "R-7", 1000, 250).refunded
+    assert sandbox.state.order("T01-r3").taken_fen == 750
