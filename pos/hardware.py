@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from devices.scans import Scanner
     from pos.ledger.database import Ledger
     from pos.print_queue import Job
+    from receipts.render_escpos import PrinterProfile
     from receipts.sale_receipt import StoreHeader
 
 DEFAULT_PRINTER_PORT = 9100
@@ -180,13 +181,14 @@ def store_header(config: Config) -> StoreHeader:
     the problem): a missing picture must not stop receipts.
     """
     from receipts.layout import COLUMNS
-    from receipts.logo import load_logo
     from receipts.sale_receipt import StoreHeader
 
     settings = config.settings
     store = settings.store
     logo = None
     if settings.printer.logo is not None:
+        from receipts.logo import load_logo  # Pillow, only for a store with a logo
+
         try:
             logo = load_logo(config.path(settings.printer.logo), COLUMNS[settings.printer.width_mm])
         except PosError as error:
@@ -194,18 +196,39 @@ def store_header(config: Config) -> StoreHeader:
     return StoreHeader(store.name, store.address, store.tax_id, logo)
 
 
+def printer_profile(config: Config) -> PrinterProfile:
+    """What the configured printer can do (native QR codes, a Chinese font)."""
+    from receipts.render_escpos import PrinterProfile
+
+    printer = config.settings.printer
+    return PrinterProfile(native_qr=printer.native_qr, chinese_mode=printer.chinese)
+
+
+def printer_check_page(config: Config, printer_name: str) -> bytes:
+    """The technician's test page for the configured printer, stamped with the time."""
+    from datetime import datetime
+
+    from receipts.render_escpos import render_escpos
+    from receipts.test_page import test_page
+
+    page = test_page(
+        config.settings.printer.width_mm,
+        printer_name,
+        printed_at=datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )
+    return render_escpos(page, printer_profile(config))
+
+
 def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Callable[[Job], bytes]:
     """Turns a print job into the configured printer's bytes, from the ledger's sale."""
     from zoneinfo import ZoneInfo
 
     from pos.ledger.queries import sale_by_receipt
-    from receipts.render_escpos import PrinterProfile, render_escpos
+    from receipts.render_escpos import render_escpos
     from receipts.sale_receipt import sale_receipt
 
     settings = config.settings
-    profile = PrinterProfile(
-        native_qr=settings.printer.native_qr, chinese_mode=settings.printer.chinese
-    )
+    profile = printer_profile(config)
     zone = ZoneInfo(settings.store.timezone)
 
     def render(job: Job) -> bytes:

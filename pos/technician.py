@@ -13,14 +13,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
 from devices.scans import DeviceState, DeviceStatus, Scan
 from pos.config import Config
 from pos.domain.errors import PosError
-from pos.hardware import build_printer, build_scanner, usable_engines
+from pos.hardware import build_printer, build_scanner, printer_check_page, usable_engines
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +58,9 @@ def devices_list(config: Config) -> int:
 
 def print_test_page(config: Config) -> int:
     """A test page on the configured printer: every style, a QR, a barcode, alignment."""
-    from receipts.render_escpos import PrinterProfile, render_escpos
-    from receipts.test_page import test_page
-
-    settings = config.settings.printer
     printer, where = build_printer(config)
     try:
-        page = test_page(
-            settings.width_mm, where, printed_at=datetime.now().strftime("%Y-%m-%d %H:%M")
-        )
-        profile = PrinterProfile(native_qr=settings.native_qr, chinese_mode=settings.chinese)
-        printer.print_job(render_escpos(page, profile))
+        printer.print_job(printer_check_page(config, where))
         status = printer.status()
     finally:
         printer.close()

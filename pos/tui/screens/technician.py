@@ -98,18 +98,11 @@ class TechnicianScreen(Screen[None]):
 
     @work(thread=True, group="devices")
     def action_test_print(self) -> None:
-        from receipts.render_escpos import PrinterProfile, render_escpos
-        from receipts.test_page import test_page
+        from pos.hardware import printer_check_page
 
-        settings = self.config.settings.printer
-        page = test_page(
-            settings.width_mm,
-            self.devices.printer_name,
-            printed_at=datetime.now().strftime("%Y-%m-%d %H:%M"),
-        )
-        profile = PrinterProfile(native_qr=settings.native_qr, chinese_mode=settings.chinese)
         try:
-            self.devices.printer.print_job(render_escpos(page, profile))
+            page = printer_check_page(self.config, self.devices.printer_name)
+            self.devices.printer.print_job(page)
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             return
