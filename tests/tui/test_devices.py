@@ -40,6 +40,15 @@ async def scan(pilot: Pilot[Any], screen: SaleScreen, code: str) -> None:
     await settle(pilot)
 
 
+async def sell_water_for_cash(pilot: Pilot[Any]) -> SaleScreen:
+    """Sign in, scan a bottle of water, pay the exact cash: receipt T01-000001."""
+    screen = await start_selling(pilot)
+    await scan(pilot, screen, WATER)
+    await pilot.press("f12", "enter")
+    await settle(pilot)
+    return screen
+
+
 def quick_retries(till: TillUnderTest) -> None:
     """Retry queued receipts every 0.5 s instead of 5 s, as pos.toml could say."""
     settings = till.config.settings
@@ -64,10 +73,7 @@ def queued(till: TillUnderTest) -> list[tuple[str, int, str]]:
 
 async def test_a_paid_sale_prints_its_receipt(app: PosApp, till: TillUnderTest) -> None:
     async with app.run_test() as pilot:
-        screen = await start_selling(pilot)
-        await scan(pilot, screen, WATER)
-        await pilot.press("f12", "enter")
-        await settle(pilot)
+        await sell_water_for_cash(pilot)
         await until(pilot, lambda: len(till.printer.jobs) == 1, "the receipt")
     (job,) = till.printer.jobs
     printed = printed_text(job)
@@ -110,10 +116,7 @@ async def test_an_unplugged_printer_is_offline_and_receipts_survive_a_restart(
     till.printer.unplugged = True
     app = till.app()
     async with app.run_test() as pilot:
-        screen = await start_selling(pilot)
-        await scan(pilot, screen, WATER)
-        await pilot.press("f12", "enter")
-        await settle(pilot)
+        screen = await sell_water_for_cash(pilot)
         await until(pilot, lambda: "打印 离线 待打 1" in status_bar(screen), "offline")
     assert queued(till) == [("T01-000001", 0, "queued")]
 
@@ -127,10 +130,7 @@ async def test_an_unplugged_printer_is_offline_and_receipts_survive_a_restart(
 
 async def test_a_reprint_prints_a_copy_marked_as_such(app: PosApp, till: TillUnderTest) -> None:
     async with app.run_test() as pilot:
-        screen = await start_selling(pilot)
-        await scan(pilot, screen, WATER)
-        await pilot.press("f12", "enter")
-        await settle(pilot)
+        await sell_water_for_cash(pilot)
         await until(pilot, lambda: len(till.printer.jobs) == 1, "the receipt")
         await pilot.press("f9")
         await settle(pilot)
