@@ -13,6 +13,11 @@ A sale can also be put aside (`suspend`) to serve the next customer and continue
 (`resume`), by any cashier of the till and across restarts: a suspended sale is a draft
 of kind "suspended" in the same table, and suspending or resuming only changes its kind,
 so a sale is never in two places at once.
+
+A sale can be paid in parts (split tender): `split` sets what the next payment covers,
+and each part taken (cash, or a wallet payment already charged) is kept with the draft
+until the last part commits the sale with all of them. Once a part is taken the goods
+are fixed: changing them would change what was already paid for.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pos.domain.cart import Cart, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.errors import DomainError
-from pos.domain.sale import SaleRecord, TenderLine, cash_tender, record_sale
+from pos.domain.money import format_amount
+from pos.domain.sale import SaleRecord, TenderError, TenderLine, cash_tender, fields_of, record_sale
 from pos.domain.scan import (
     EmbeddedCode,
     ProductCode,
@@ -50,6 +56,7 @@ from pos.print_queue import enqueue
 from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome, WalletPresented
 
 DEFAULT_RULES = ScanRules()
+_LOCKED = "Part of the sale is paid: finish paying, or clear the sale to change the goods."
 _CURRENT = "current"
 _SUSPENDED = "suspended"
 
@@ -107,6 +114,10 @@ class Checkout:
         self._new_id = new_id
         self.cart = Cart()
         self.draft_id = new_id()
+        self.tenders: list[TenderLine] = []
+        """Parts of a split-tender sale already paid (kept with the draft)."""
+        self.part: int | None = None
+        """What the next payment covers, when the cashier is splitting the sale."""
         # Held while a sale commits and the next cart replaces it, and while a draft is
         # saved, so a late draft save can never write back a cart that was just sold.
         self._draft_lock = threading.Lock()
@@ -126,6 +137,8 @@ class Checkout:
             return WalletPresented(scan.code, scan.provider)
         if isinstance(scan, ReceiptCode):
             return ReceiptRequested(scan.receipt_no)
+        if self.tenders:
+            return Refused("payment_started", "Payment started", _LOCKED)
         if isinstance(scan, EmbeddedCode):
             return self._add_embedded(scan)
         return self._add_product(scan, quantity)
@@ -174,12 +187,73 @@ class Checkout:
             return Refused("cart", error.title, error.message)
         return Added(line, item)
 
+    # -- split tender (pure) ------------------------------------------------------------
+
+    def amount_due(self) -> int:
+        """What is left to pay: the total less the parts already taken."""
+        return self.cart.totals().total - sum(tender.amount for tender in self.tenders)
+
+    def next_amount(self) -> int:
+        """What the next payment covers: the part being split off, or all that is due."""
+        due = self.amount_due()
+        return self.part if self.part is not None and self.part < due else due
+
+    def split(self, amount: int) -> None:
+        """Let the next payment (any tender) cover only `amount` of what is due."""
+        due = self.amount_due()
+        if not 0 < amount < due:
+            raise TenderError(
+                "Not a part of the sale",
+                f"A part payment is more than 0.00 and less than the {format_amount(due)} due.",
+            )
+        self.part = amount
+
+    def check_changeable(self) -> None:
+        """Raise if the goods are fixed because a part of the sale is paid."""
+        if self.tenders:
+            raise TenderError("Payment started", _LOCKED)
+
     # -- committing (blocking: call from a worker) ------------------------------------
 
     def pay_cash(self, tendered: int | None = None) -> SaleRecord:
-        """Take cash (None: the exact amount), commit the sale and start a new one."""
-        totals = self.cart.totals()
-        return self.commit((cash_tender(self._new_id(), totals.total, tendered),), totals)
+        """Take cash for all that is left to pay (None: the exact amount) and commit."""
+        totals = self.cart.totals()  # once: commit takes them rather than recompute
+        due = totals.total - sum(tender.amount for tender in self.tenders)
+        return self.commit((cash_tender(self._new_id(), due, tendered),), totals)
+
+    def tender_cash(self, tendered: int | None = None) -> SaleRecord | None:
+        """Take cash for the next amount (None: exactly that): the committed sale when it
+        was the last part, None when a part was taken and more is due."""
+        amount = self.next_amount()
+        tender = cash_tender(self._new_id(), amount, tendered)
+        if amount < self.amount_due():
+            self.take_part(tender)
+            return None
+        return self.commit((tender,))
+
+    def take_part(
+        self, tender: TenderLine, *, with_part: Callable[[Writer], None] | None = None
+    ) -> None:
+        """Keep a paid part with the draft; `with_part` journals in the same transaction
+        (a wallet part's resolution), so a crash cannot separate the two."""
+        self._set_parts([*self.tenders, tender], with_part)
+
+    def drop_part(
+        self, payment_id: str, *, with_part: Callable[[Writer], None] | None = None
+    ) -> None:
+        """Forget a part that was given back (`with_part` journals how, atomically)."""
+        self._set_parts([t for t in self.tenders if t.payment_id != payment_id], with_part)
+
+    def _set_parts(
+        self, tenders: list[TenderLine], with_part: Callable[[Writer], None] | None
+    ) -> None:
+        with self._draft_lock:
+            with self.ledger.transaction() as writer:
+                if with_part is not None:
+                    with_part(writer)
+                self._write_draft(writer, tenders)
+            self.tenders = tenders
+            self.part = None
 
     def commit(
         self,
@@ -203,7 +277,7 @@ class Checkout:
                     receipt_no=f"{self.till.receipt_prefix}{receipt_seq:06d}",
                     cashier=self.till.cashier,
                     shift_id=self.till.shift_id,
-                    payments=payments,
+                    payments=(*self.tenders, *payments),
                     totals=totals,
                 )
                 now = self.clock()
@@ -215,8 +289,7 @@ class Checkout:
                 driver(writer.conn).execute(
                     "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
                 )
-            self.cart = Cart()
-            self.draft_id = self._new_id()
+            self._new_sale()
         return replace(record, ts=event.ts, device_id=event.device_id)
 
     # -- the sale in progress survives a crash -----------------------------------------
@@ -227,31 +300,35 @@ class Checkout:
             if self.cart.is_empty:
                 writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
                 return
-            now = format_ts(self.ledger.clock())
-            cart = json.dumps(self.cart.to_dict(), ensure_ascii=False)
-            changed = writer.conn.execute(
-                update(DRAFTS)
-                .where(DRAFTS.c.draft_id == self.draft_id)
-                .values(cart=cart, updated=now)
-            ).rowcount
-            if not changed:
-                writer.conn.execute(
-                    insert(DRAFTS),
-                    {
-                        "draft_id": self.draft_id,
-                        "kind": _CURRENT,
-                        "staff_no": self.till.cashier,
-                        "created": now,
-                        "updated": now,
-                        "cart": cart,
-                    },
-                )
+            self._write_draft(writer, self.tenders)
+
+    def _write_draft(self, writer: Writer, tenders: list[TenderLine]) -> None:
+        now = format_ts(self.ledger.clock())
+        values = {
+            "cart": json.dumps(self.cart.to_dict(), ensure_ascii=False),
+            "tenders": json.dumps([fields_of(tender) for tender in tenders]),
+            "updated": now,
+        }
+        changed = writer.conn.execute(
+            update(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id).values(**values)
+        ).rowcount
+        if not changed:
+            writer.conn.execute(
+                insert(DRAFTS),
+                {
+                    "draft_id": self.draft_id,
+                    "kind": _CURRENT,
+                    "staff_no": self.till.cashier,
+                    "created": now,
+                    **values,
+                },
+            )
 
     def restore_draft(self) -> bool:
         """Bring back this cashier's unfinished sale, if there is one."""
         with self.ledger.read() as conn:
             row = conn.execute(
-                select(DRAFTS.c.draft_id, DRAFTS.c.cart)
+                select(DRAFTS.c.draft_id, DRAFTS.c.cart, DRAFTS.c.tenders)
                 .where(DRAFTS.c.kind == _CURRENT, DRAFTS.c.staff_no == self.till.cashier)
                 .order_by(DRAFTS.c.updated.desc())
                 .limit(1)
@@ -260,18 +337,27 @@ class Checkout:
             return False
         self.cart = self._load_cart(row.cart)
         self.draft_id = row.draft_id
+        self.tenders = [TenderLine(**tender) for tender in json.loads(row.tenders)]
         return True
 
     def clear(self) -> None:
         """Empty the sale and drop its draft (the UI asks for confirmation first).
 
         The draft goes first: if the ledger cannot be written, the cart stays as it was.
-        The cart is emptied in place, so its line ids are not reused (see Cart).
+        The cart is emptied in place, so its line ids are not reused (see Cart). Wallet
+        parts already paid must be given back first (pos.payments.wallet_tender); cash
+        parts go back from the drawer, which the UI tells the cashier.
         """
         with self._draft_lock:
+            if any(tender.tender != "cash" for tender in self.tenders):
+                raise TenderError(
+                    "Payments taken", "Give the wallet payments back before clearing the sale."
+                )
             with self.ledger.transaction() as writer:
                 writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
             self.cart.clear()
+            self.tenders = []
+            self.part = None
 
     # -- suspended sales (blocking: call from a worker) ----------------------------------
 
@@ -284,6 +370,8 @@ class Checkout:
         with self._draft_lock:
             if self.cart.is_empty:
                 raise PosError("Nothing to suspend", "The sale has no items to put aside.")
+            if self.tenders:
+                raise TenderError("Payment started", "Finish or clear a part-paid sale first.")
             now = format_ts(self.clock())
             values = {
                 "kind": _SUSPENDED,
@@ -299,8 +387,7 @@ class Checkout:
                     .on_conflict_do_update(index_elements=[DRAFTS.c.draft_id], set_=values)
                 )
             suspended = self.draft_id
-            self.cart = Cart()
-            self.draft_id = self._new_id()
+            self._new_sale()
         return suspended
 
     def suspended(self) -> list[SuspendedSale]:
@@ -359,6 +446,12 @@ class Checkout:
                 )
             self.cart = cart
             self.draft_id = draft_id
+
+    def _new_sale(self) -> None:
+        self.cart = Cart()
+        self.draft_id = self._new_id()
+        self.tenders = []
+        self.part = None
 
     def _load_cart(self, text: str) -> Cart:
         return Cart.from_dict(json.loads(text), self.catalog.by_sku)

@@ -220,12 +220,12 @@ def printer_check_page(config: Config, printer_name: str) -> bytes:
 
 
 def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Callable[[Job], bytes]:
-    """Turns a print job into the configured printer's bytes, from the ledger's sale."""
+    """Turns a print job into the configured printer's bytes, from the ledger's sale or return."""
     from zoneinfo import ZoneInfo
 
-    from pos.ledger.queries import sale_by_receipt
+    from pos.ledger.queries import receipt_by_no
+    from receipts.documents import receipt_document
     from receipts.render_escpos import render_escpos
-    from receipts.sale_receipt import sale_receipt
 
     settings = config.settings
     profile = printer_profile(config)
@@ -233,11 +233,11 @@ def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Call
 
     def render(job: Job) -> bytes:
         with ledger.read() as conn:
-            sale = sale_by_receipt(conn, job.receipt_no)
-        if sale is None:
+            record = receipt_by_no(conn, job.receipt_no)
+        if record is None:
             raise PosError("Unknown receipt", f"Receipt {job.receipt_no} is not in the ledger.")
-        document = sale_receipt(
-            sale,
+        document = receipt_document(
+            record,
             store,
             width_mm=settings.printer.width_mm,
             lang=settings.ui.language,

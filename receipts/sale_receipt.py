@@ -45,14 +45,7 @@ def sale_receipt(
     and the coupons issued or redeemed are printed (the membership feature builds them).
     """
     said = words(lang)
-    header: list[Block] = [store.logo] if store.logo else []
-    header += [
-        Line(store.name, _TITLE),
-        Line(store.address, _CENTRED),
-        Line(store.tax_id, _CENTRED),
-    ]
-    if copy:
-        header.append(Line(f"*** {said['copy']} ***", Style(bold=True, align=Align.CENTER)))
+    header = store_lines(store, said, copy=copy)
     header += [
         Rule(),
         Columns(f"{said['receipt']} {sale.receipt_no}", sale.device_id),
@@ -75,6 +68,19 @@ def sale_receipt(
             Cut(),
         ),
     )
+
+
+def store_lines(store: StoreHeader, said: Mapping[str, str], *, copy: bool) -> list[Block]:
+    """The top of every receipt: logo, name, address, tax id, and COPY on a reprint."""
+    header: list[Block] = [store.logo] if store.logo else []
+    header += [
+        Line(store.name, _TITLE),
+        Line(store.address, _CENTRED),
+        Line(store.tax_id, _CENTRED),
+    ]
+    if copy:
+        header.append(Line(f"*** {said['copy']} ***", Style(bold=True, align=Align.CENTER)))
+    return header
 
 
 def _sold(line: SoldLine, lang: str, discount: str) -> list[Block]:

@@ -1,16 +1,16 @@
-"""A sale's receipt as plain text lines: the TUI preview, logs and the tests' reference."""
+"""A receipt as plain text lines: the TUI preview, logs and the tests' reference."""
 
 from __future__ import annotations
 
 from datetime import UTC, tzinfo
 
-from pos.domain.sale import SaleRecord
+from receipts.documents import Receipt, receipt_document
 from receipts.render_text import render_text
-from receipts.sale_receipt import StoreHeader, sale_receipt
+from receipts.sale_receipt import StoreHeader
 
 
 def receipt_lines(
-    sale: SaleRecord,
+    record: Receipt,
     store: StoreHeader,
     *,
     width_mm: int = 80,
@@ -18,5 +18,5 @@ def receipt_lines(
     zone: tzinfo = UTC,
     copy: bool = False,
 ) -> list[str]:
-    document = sale_receipt(sale, store, width_mm=width_mm, lang=lang, zone=zone, copy=copy)
+    document = receipt_document(record, store, width_mm=width_mm, lang=lang, zone=zone, copy=copy)
     return render_text(document)

@@ -21,6 +21,12 @@ _WORDS = {
         "copy": "重印 COPY",
         "returns": "退换货请出示此码",
         "thanks": "谢谢惠顾，欢迎再次光临",
+        "wechat": "微信支付",
+        "return_title": "退货单",
+        "original": "原小票",
+        "manager": "授权店长",
+        "refund_total": "退款合计",
+        "in_cash": "以现金退回",
     },
     "en": {
         "receipt": "Receipt",
@@ -35,6 +41,12 @@ _WORDS = {
         "copy": "COPY",
         "returns": "Show this code for returns",
         "thanks": "Thank you, come again",
+        "wechat": "WeChat Pay",
+        "return_title": "RETURN",
+        "original": "Original receipt",
+        "manager": "Approved by",
+        "refund_total": "REFUND",
+        "in_cash": "paid in cash",
     },
 }
 

@@ -88,11 +88,11 @@ class SaleRecord:
     def to_payload(self) -> dict[str, Any]:
         # Shallow on purpose: dataclasses.asdict deep-copies, which costs more than
         # the rest of a sale's commit.
-        payload = _fields(self)
+        payload = fields_of(self)
         del payload["ts"], payload["device_id"]
-        payload["lines"] = [_fields(line) for line in self.lines]
-        payload["taxes"] = [_fields(tax) for tax in self.taxes]
-        payload["payments"] = [_fields(payment) for payment in self.payments]
+        payload["lines"] = [fields_of(line) for line in self.lines]
+        payload["taxes"] = [fields_of(tax) for tax in self.taxes]
+        payload["payments"] = [fields_of(payment) for payment in self.payments]
         return payload
 
     @classmethod
@@ -110,7 +110,8 @@ class SaleRecord:
         )
 
 
-def _fields(record: object) -> dict[str, Any]:
+def fields_of(record: object) -> dict[str, Any]:
+    """A dataclass's fields as a dict, shallow (see SaleRecord.to_payload)."""
     return {name: getattr(record, name) for name in record.__dataclass_fields__}  # type: ignore[attr-defined]
 
 

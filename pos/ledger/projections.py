@@ -21,6 +21,9 @@ from pos.ledger.tables import (
     OVERRIDES,
     PAYMENT_ORDERS,
     PAYMENTS,
+    REFUNDS,
+    RETURN_LINES,
+    RETURNS,
     SALE_LINES,
     SALE_TAXES,
     SALES,
@@ -41,6 +44,9 @@ EVENT_TYPES: dict[str, str] = {
     "receipt.reprinted": "A copy of a sale's receipt was printed (who asked for it).",
     "payment.started": "A wallet payment order, journaled before it is sent to the gateway.",
     "payment.resolved": "How a wallet payment order ended: paid, failed, reversed, unresolved.",
+    "return.started": "Goods coming back on a receipt, approved by a manager: lines and the "
+    "refund planned on each tender, journaled before any wallet refund is sent.",
+    "return.completed": "Every refund of a return answered: refunded, or paid out in cash.",
 }
 
 Projector = Callable[[Connection, Event], None]
@@ -185,6 +191,51 @@ def _payment_resolved(conn: Connection, event: Event) -> None:
     )
 
 
+def _return_started(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    return_id = payload["return_id"]
+    conn.execute(
+        insert(RETURNS),
+        {
+            "return_id": return_id,
+            "receipt_no": payload["receipt_no"],
+            "sale_id": payload["sale_id"],
+            "cashier": payload["cashier"],
+            "manager": payload["manager"],
+            "amount": payload["amount"],
+            "started_seq": event.seq,
+            "started_ts": event.ts,
+            "completed_seq": None,
+        },
+    )
+    insert_rows(conn, RETURN_LINES, ({"return_id": return_id, **line} for line in payload["lines"]))
+    insert_rows(
+        conn,
+        REFUNDS,
+        (
+            {"return_id": return_id, **part, "outcome": None, "refund_id": "", "reason": ""}
+            for part in payload["refunds"]
+        ),
+    )
+
+
+def _return_completed(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        update(RETURNS)
+        .where(RETURNS.c.return_id == payload["return_id"])
+        .values(completed_seq=event.seq)
+    )
+    for result in payload["results"]:
+        conn.execute(
+            update(REFUNDS)
+            .where(REFUNDS.c.refund_no == result["refund_no"])
+            .values(
+                outcome=result["outcome"], refund_id=result["refund_id"], reason=result["reason"]
+            )
+        )
+
+
 PROJECTORS: dict[str, Projector] = {
     "catalog.item_added": _item_added,
     "catalog.item_updated": _item_updated,
@@ -195,6 +246,8 @@ PROJECTORS: dict[str, Projector] = {
     "override.granted": _override_granted,
     "payment.started": _payment_started,
     "payment.resolved": _payment_resolved,
+    "return.started": _return_started,
+    "return.completed": _return_completed,
 }
 
 

@@ -212,6 +212,65 @@ class Draft(SQLModel, table=True):
     created: str
     updated: str
     cart: str = Field(sa_column=Column(Text, nullable=False))
+    tenders: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    """Payments already taken toward a split-tender sale, as JSON (see Checkout)."""
+
+
+class ReturnRow(SQLModel, table=True):
+    """Goods brought back (return.started, then return.completed): a return with no
+    `completed_seq` was cut off by a crash and is finished on the next start."""
+
+    __tablename__ = "returns"
+
+    return_id: str = Field(primary_key=True, max_length=36)
+    receipt_no: str = Field(unique=True)
+    """The return's own receipt number."""
+    sale_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("sales.sale_id"), index=True, nullable=False)
+    )
+    cashier: str
+    manager: str
+    """Who approved it with a PIN."""
+    amount: int
+    """What goes back to the customer, in fen."""
+    started_seq: int = Field(unique=True)
+    started_ts: str
+    completed_seq: int | None = None
+
+
+class ReturnLineRow(SQLModel, table=True):
+    """How much of one sold line a return takes back."""
+
+    __tablename__ = "return_lines"
+
+    return_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("returns.return_id"), primary_key=True)
+    )
+    line_no: int = Field(primary_key=True)
+    """The sale's line number."""
+    quantity: int
+    amount: int
+    tax: int
+
+
+class RefundRow(SQLModel, table=True):
+    """Money going back on one of the sale's tenders, for a return."""
+
+    __tablename__ = "refunds"
+
+    refund_no: str = Field(primary_key=True, max_length=32)
+    """The out_refund_no for a wallet refund (asked again with it until answered)."""
+    return_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("returns.return_id"), index=True, nullable=False)
+    )
+    payment_id: str
+    """The sale's tender it goes back on."""
+    tender: str
+    amount: int
+    outcome: str | None = None
+    """refunded, or refused (then handed back in cash); None until the return completes."""
+    refund_id: str = ""
+    reason: str = ""
 
 
 class PrintJob(SQLModel, table=True):
@@ -255,6 +314,9 @@ PAYMENT_ORDERS = table_of(PaymentOrderRow)
 STAFF = table_of(Staff)
 DRAFTS = table_of(Draft)
 PRINT_JOBS = table_of(PrintJob)
+RETURNS = table_of(ReturnRow)
+RETURN_LINES = table_of(ReturnLineRow)
+REFUNDS = table_of(RefundRow)
 
 PROJECTIONS: tuple[Table, ...] = (
     ITEMS,
@@ -266,5 +328,8 @@ PROJECTIONS: tuple[Table, ...] = (
     SHIFTS,
     OVERRIDES,
     PAYMENT_ORDERS,
+    RETURNS,
+    RETURN_LINES,
+    REFUNDS,
 )
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""

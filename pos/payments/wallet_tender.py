@@ -1,4 +1,4 @@
-"""Paying the sale in progress with a scanned wallet payment code.
+"""Paying the sale in progress with a scanned wallet payment code, in full or in part.
 
 The order is journaled (payment.started) before the gateway hears of it, and a paid
 order's resolution commits in the same transaction as the sale with its wallet
@@ -6,6 +6,10 @@ tender: either both are in the ledger or neither is. If the sale cannot be commi
 after the money was taken (the disk failed), the payment is reversed at once, and if
 even that cannot be recorded, the order is still open in the ledger and is settled
 (reversed) when the till next starts. Nothing is charged twice, nothing is lost.
+
+A part of a split-tender sale (Checkout.split) is charged the same way; its resolution
+commits with the draft that keeps it, and the sale commits with every part when the
+last one is paid. Clearing a part-paid sale gives the wallet parts back first.
 
 Blocking (the gateway's schedule runs up to its 45 s deadline): a worker's job.
 """
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from pos.checkout import Checkout
 from pos.domain.sale import SaleRecord, TenderError, TenderLine
 from pos.errors import PosError
+from pos.ledger.database import Writer
 from pos.payments.micropay import MicropayClient, Outcome, Payment, Progress
 from pos.payments.orders import finish_order, journal_outcome, start_order
 
@@ -29,8 +34,13 @@ PROVIDER = "wechat"
 class WalletResult:
     payment: Payment
     sale: SaleRecord | None
-    """The committed sale when the payment went through; None otherwise (the cart is
-    untouched: take another code, or cash)."""
+    """The committed sale when the payment paid what was due; None otherwise (the cart
+    is untouched: take another code, or cash)."""
+
+    @property
+    def part_paid(self) -> bool:
+        """A part of a split sale was paid; more is due."""
+        return self.sale is None and self.payment.outcome is Outcome.PAID
 
 
 def pay_by_wallet(
@@ -42,32 +52,64 @@ def pay_by_wallet(
     on_progress: Callable[[Progress], None] = lambda _progress: None,
     cancel: threading.Event | None = None,
 ) -> WalletResult:
-    totals = checkout.cart.totals()
-    if totals.total <= 0:
+    amount = checkout.next_amount()
+    if amount <= 0:
         raise TenderError("Nothing to pay", "The sale has no amount due.")
     # The order names the draft, so the sale it pays for survives a crash with it.
     checkout.save_draft()
     out_trade_no = start_order(
         checkout.ledger,
         provider=PROVIDER,
-        amount=totals.total,
+        amount=amount,
         draft_id=checkout.draft_id,
         cashier=checkout.till.cashier,
         auth_code=auth_code,
     )
     payment = client.pay(
-        out_trade_no, totals.total, auth_code, body, on_progress=on_progress, cancel=cancel
+        out_trade_no, amount, auth_code, body, on_progress=on_progress, cancel=cancel
     )
     if payment.outcome is not Outcome.PAID:
         finish_order(checkout.ledger, payment)
         return WalletResult(payment, None)
-    tender = TenderLine(out_trade_no, PROVIDER, totals.total, totals.total, 0)
+    tender = TenderLine(out_trade_no, PROVIDER, amount, amount, 0)
+
+    def resolved(writer: Writer) -> None:
+        journal_outcome(writer, payment)
+
     try:
-        sale = checkout.commit(
-            (tender,), totals, with_sale=lambda writer: journal_outcome(writer, payment)
-        )
+        if amount < checkout.amount_due():
+            checkout.take_part(tender, with_part=resolved)
+            return WalletResult(payment, None)
+        sale = checkout.commit((tender,), with_sale=resolved)
     except PosError:
         given_back = client.reverse(out_trade_no)
         finish_order(checkout.ledger, given_back)  # may fail too: then settled at start
         raise
     return WalletResult(payment, sale)
+
+
+def give_back_parts(checkout: Checkout, client: MicropayClient | None) -> int:
+    """Reverse the wallet parts of a part-paid sale and clear it; returns the cash parts'
+    total, for the cashier to hand back. Stops, keeping the sale, at a part the gateway
+    does not confirm given back."""
+    for tender in [t for t in checkout.tenders if t.tender == PROVIDER]:
+        if client is None:
+            raise PosError(
+                "Wallet payments unavailable",
+                "A wallet part cannot be given back while the gateway is unavailable.",
+            )
+        given_back = client.reverse(tender.payment_id)
+        if given_back.outcome is not Outcome.REVERSED:
+            raise PosError(
+                "Not given back",
+                f"Order {tender.payment_id} was not confirmed reversed ({given_back.reason}); "
+                "the sale is kept. Try again.",
+            )
+
+        def reversed_(writer: Writer, payment: Payment = given_back) -> None:
+            journal_outcome(writer, payment)
+
+        checkout.drop_part(tender.payment_id, with_part=reversed_)
+    cash = sum(tender.amount for tender in checkout.tenders)
+    checkout.clear()
+    return cash

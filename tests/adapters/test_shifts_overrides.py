@@ -486,7 +486,14 @@ def ledger_at_0001(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         checkout = Checkout(ledger, current_catalog(ledger), Till("T01", "T01-", CASHIER))
         sell(checkout, f"2*{WATER}", COLA)
         assert isinstance(checkout.enter(WATER), Added)
-        checkout.save_draft()
+        # 0001's drafts had no `tenders` column (0005 added it): the row as it wrote it.
+        with ledger.transaction() as writer:
+            writer.conn.exec_driver_sql(
+                "INSERT INTO drafts (draft_id, kind, staff_no, created, updated, cart)"
+                " VALUES (?, 'current', ?, '2026-01-01T00:00:00.000Z', "
+                "'2026-01-01T00:00:00.000Z', ?)",
+                (checkout.draft_id, CASHIER, json.dumps(checkout.cart.to_dict())),
+            )
     finally:
         ledger.close()
         monkeypatch.undo()
@@ -513,7 +520,10 @@ def test_a_0001_ledger_upgrades_to_the_head_keeping_its_data(
     try:
         version = raw(path, "SELECT version_num FROM alembic_version")
         assert version == [{"version_num": HEAD_REVISION}]
-        assert snapshot(path) == before
+        after = snapshot(path)
+        # 0005 gave drafts the payments a split sale took so far: none for older drafts.
+        assert [draft.pop("tenders") for draft in after["drafts"]] == ["[]"]
+        assert after == before
         assert raw(path, "SELECT * FROM shifts") == []
         assert raw(path, "SELECT * FROM overrides") == []
         assert raw(path, "SELECT * FROM print_jobs") == []
