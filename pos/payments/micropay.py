@@ -99,6 +99,9 @@ class Refund:
     refund_id: str = ""
     reason: str = ""
     """Why it was refused (or never confirmed), in the gateway's words."""
+    answered: bool = True
+    """False when the gateway never gave a definite answer: ask again later with the
+    same out_refund_no (it may yet be paid, and is never paid twice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +279,13 @@ class MicropayClient:
             if answer.get("result_code") == "SUCCESS":
                 return Refund(out_refund_no, True, refund_fee, answer.get("refund_id", ""))
             return Refund(out_refund_no, False, 0, reason=_reason(answer))
-        return Refund(out_refund_no, False, 0, reason="the gateway did not confirm the refund")
+        return Refund(
+            out_refund_no,
+            False,
+            0,
+            reason="the gateway did not confirm the refund",
+            answered=False,
+        )
 
     # -- single calls ------------------------------------------------------------------
 
@@ -286,6 +295,11 @@ class MicropayClient:
         if answer is None or answer.get("result_code") != "SUCCESS":
             return None
         return answer
+
+    def call(self, path: str, params: Mapping[str, str]) -> Fields | None:
+        """One signed request to any v2 endpoint of the gateway (the store QR's client
+        builds on it); the checked answer, or None when the result is unknown."""
+        return self._call(path, params)
 
     def _call(self, path: str, params: Mapping[str, str]) -> Fields | None:
         """One signed request; the checked answer, or None when the result is unknown
