@@ -3,44 +3,21 @@ the micropay client, the wallet sandbox over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from support import raw
 
 from cloud.wallet.app import WalletSandbox
 from cloud.wallet.codes import make_code
-from cloud.wallet.config import ManualClock, SandboxConfig
-from cloud.wallet.server import running
 from pos.checkout import Checkout
 from pos.domain.sale import TenderError
 from pos.errors import PosError
 from pos.ledger.verify import verify
-from pos.payments.micropay import GatewaySettings, MicropayClient, Outcome
+from pos.payments.micropay import MicropayClient, Outcome
 from pos.payments.orders import open_orders
 from pos.payments.wallet_tender import pay_by_wallet
 
 WATER = "6921168509256"
 PAYER = "135790"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sandbox(clock: ManualClock) -> WalletSandbox:
-    return WalletSandbox(SandboxConfig(clock=clock))
-
-
-@pytest.fixture
-def gateway(sandbox: WalletSandbox, clock: ManualClock) -> Iterator[MicropayClient]:
-    merchant = sandbox.state.config
-    with running(sandbox) as url, httpx.Client() as http:
-        settings = GatewaySettings(url, merchant.appid, merchant.mch_id, merchant.api_key)
-        yield MicropayClient(settings, http, clock=clock, sleep=clock.advance)
 
 
 def test_a_paid_wallet_sale_commits_with_its_tender_and_the_payer(
