@@ -16,8 +16,12 @@ Admin routes (JSON), for tests in another process:
 `POST /sandbox/faults` {endpoint, kind, count=1, commit=true, delay_s=0},
 `DELETE /sandbox/faults`, `POST /sandbox/payers` {code, payer},
 `POST /sandbox/codes` {payer, behaviour} -> {code}, `POST /sandbox/clock` {advance_s},
-`GET /sandbox/orders/{out_trade_no}` -> {trade_state, openid, total_fee, taken_fen}
-(the money really taken from the payer, which the protocol cannot show).
+`GET /sandbox/orders/{out_trade_no}` -> {trade_state, trade_type, openid, total_fee,
+taken_fen} (the money really taken from the payer, which the protocol cannot show),
+`POST /sandbox/native/pay` {code_url or out_trade_no, payer="000001"} -> {out_trade_no,
+trade_state, openid, transaction_id, total_fee}: the customer `payer` (6 digits) scans a
+store QR and pays, then the signed notify goes to the order's notify_url (404 for an
+unknown order, 409 for one paid or closed already).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from starlette.types import Receive, Scope, Send
 from cloud.wallet.codes import Payer
 from cloud.wallet.config import SandboxConfig
 from cloud.wallet.faults import Endpoint, Fault, FaultKind, FaultPlan
-from cloud.wallet.orders import Fields, Refusal
+from cloud.wallet.notify import Notifier
+from cloud.wallet.orders import Fields, Order, Refusal
 from cloud.wallet.state import WalletState
 from pos.payments.wechat_v2 import ProtocolError, check_signature, from_xml, signed, to_xml
 
@@ -42,19 +47,35 @@ PATHS = {
     Endpoint.REVERSE: "/secapi/pay/reverse",
     Endpoint.REFUND: "/secapi/pay/refund",
     Endpoint.REFUNDQUERY: "/pay/refundquery",
+    Endpoint.UNIFIEDORDER: "/pay/unifiedorder",
+    Endpoint.CLOSEORDER: "/pay/closeorder",
 }
 _XML = "text/xml"
 _SYSTEMERROR = Refusal("SYSTEMERROR", "系统超时，请稍后查询")
 
 
 class WalletSandbox:
-    """One merchant's sandbox gateway: its state, its fault plan and its ASGI app."""
+    """One merchant's sandbox gateway: its state, its fault plan, its notifier and its
+    ASGI app."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.state = WalletState(self.config)
         self.faults = FaultPlan()
+        self.notifier = Notifier(self.config, self.faults)
         self.app = _build_app(self)
+
+    def pay_native(self, reference: str, payer: str = "000001") -> Order:
+        """The customer pays a store QR (see WalletState.pay_native), and the payment's
+        notify sets off for the till in the background."""
+        order = self.state.pay_native(reference, payer)
+        notify = self._business(self.state.notify_fields(order.out_trade_no))
+        self.notifier.send(order.request["notify_url"], notify)
+        return order
+
+    def close(self) -> None:
+        """Stop the notifies still being retried."""
+        self.notifier.close()
 
     def answer(self, endpoint: Endpoint, body: bytes, fault: Fault | None) -> Fields:
         """The unsigned answer to `body`; `fault` decides whether it takes effect."""
@@ -98,6 +119,8 @@ class WalletSandbox:
             Endpoint.REVERSE: state.reverse,
             Endpoint.REFUND: state.refund,
             Endpoint.REFUNDQUERY: state.refundquery,
+            Endpoint.UNIFIEDORDER: state.unifiedorder,
+            Endpoint.CLOSEORDER: state.closeorder,
         }[endpoint]
 
     def _business(self, outcome: Fields) -> Fields:
@@ -163,6 +186,12 @@ class _CodeRequest(BaseModel):
     behaviour: Payer = Payer.INSTANT
 
 
+class _NativePayRequest(BaseModel):
+    code_url: str = ""
+    out_trade_no: str = ""
+    payer: str = Field(default="000001", pattern=r"^[0-9]{6}$")
+
+
 class _ClockRequest(BaseModel):
     advance_s: float = Field(ge=0.0)
 
@@ -197,9 +226,30 @@ def _build_app(sandbox: WalletSandbox) -> FastAPI:
         return {
             "out_trade_no": order.out_trade_no,
             "trade_state": order.state.value,
+            "trade_type": order.trade_type.value,
             "openid": order.openid,
             "total_fee": order.total_fee,
             "taken_fen": order.taken_fen,
+        }
+
+    @app.post("/sandbox/native/pay")
+    def pay_native(request: _NativePayRequest) -> dict[str, str | int]:
+        reference = request.code_url or request.out_trade_no
+        if not reference:
+            raise HTTPException(status_code=422, detail="Give the code_url or the out_trade_no.")
+        try:
+            order = sandbox.pay_native(reference, request.payer)
+        except Refusal as refusal:
+            status = 404 if refusal.err_code == "ORDERNOTEXIST" else 409
+            raise HTTPException(
+                status_code=status, detail=f"{refusal.err_code}: {refusal.description}"
+            ) from refusal
+        return {
+            "out_trade_no": order.out_trade_no,
+            "trade_state": order.state.value,
+            "openid": order.openid,
+            "transaction_id": order.transaction_id,
+            "total_fee": order.total_fee,
         }
 
     @app.post("/sandbox/clock", status_code=204)

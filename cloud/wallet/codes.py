@@ -73,7 +73,8 @@ def behaviour(code: str) -> Payer:
 
 def openid(appid: str, code: str) -> str:
     """The payer's stable id under `appid`: 28 characters starting with "o", like
-    the real ones, derived from the appid and the code's last 6 digits."""
+    the real ones, derived from the appid and the code's last 6 digits (so a payer's
+    6 digits alone, as a customer scanning a store QR gives them, name the same one)."""
     digest = hashlib.sha256(f"{appid}:{code[-PAYER_DIGITS:]}".encode()).digest()
     return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
 

@@ -22,6 +22,11 @@ class ManualClock:
         self._now += seconds
 
 
+# The real gateway gives up on an unacknowledged notify after these, about 24 h in all.
+_NOTIFY_RETRY_S = (15.0, 15.0, 30.0, 180.0, 600.0, 1200.0, 1800.0, 1800.0, 1800.0, 3600.0,
+                   10800.0, 10800.0, 10800.0, 21600.0, 21600.0)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
     appid: str = "wx2421b1c4370ec43b"
@@ -40,4 +45,14 @@ class SandboxConfig:
     it, first seen: the wallet app refreshes its code every minute (reference §7)."""
     reverse_window_s: float = 7 * 24 * 3600.0
     """Reverse is allowed for 7 days (reference §1.6)."""
+    native_close_s: float = 2 * 3600.0
+    """A store-QR (NATIVE) order still unpaid this long after unifiedorder closes by
+    itself: its code_url is valid for two hours."""
+    notify_retry_s: tuple[float, ...] = _NOTIFY_RETRY_S
+    """Real seconds between a notify the till did not acknowledge and the next try
+    (the gateway's 15 s, 15 s, 30 s, 3 min ... over about a day); tests shorten it.
+    Real, not `clock`, seconds: the gateway sends notifies on its own, not when
+    asked."""
+    notify_timeout_s: float = 5.0
+    """How long the sandbox waits for the till's answer to one notify."""
     clock: Callable[[], float] = time.monotonic

@@ -3,6 +3,14 @@
 A fault is taken by the next request to its endpoint, `count` times. With `commit`
 the request takes effect first (the order is paid, the reverse done) and only the
 answer fails, which is the case a client must survive: money moved, no reply.
+
+NOTIFY is the other way round: the sandbox posts to the till, and each delivery
+attempt (the first and every retry) takes a fault. DROP loses the attempt: with
+`commit` the till gets the notify but its answer is lost (so the notify comes again),
+without it the till never sees it; SYSTEMERROR and HTTP_500 lose it like DROP. SLOW
+delays it, BAD_SIGNATURE sends it with a wrong sign, MALFORMED truncates it. A DROP
+with a `count` above the retries (`len(SandboxConfig.notify_retry_s) + 1`) drops a
+payment's notify altogether: the till has to learn of it by query.
 """
 
 from __future__ import annotations
@@ -19,6 +27,10 @@ class Endpoint(StrEnum):
     REVERSE = "reverse"
     REFUND = "refund"
     REFUNDQUERY = "refundquery"
+    UNIFIEDORDER = "unifiedorder"
+    CLOSEORDER = "closeorder"
+    NOTIFY = "notify"
+    """Not a request the till makes: the sandbox's notify to the till (see above)."""
 
 
 class FaultKind(StrEnum):

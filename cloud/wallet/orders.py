@@ -20,6 +20,13 @@ class TradeState(StrEnum):
     PAYERROR = "PAYERROR"
 
 
+class TradeType(StrEnum):
+    MICROPAY = "MICROPAY"
+    """The customer shows a payment code and the till scans it."""
+    NATIVE = "NATIVE"
+    """The till shows a QR (code_url) and the customer scans it ("native pay", mode 2)."""
+
+
 PENDING = frozenset({TradeState.USERPAYING, TradeState.NOTPAY})
 PAID = frozenset({TradeState.SUCCESS, TradeState.REFUND})
 REVERSIBLE = PENDING | {TradeState.SUCCESS, TradeState.PAYERROR}
@@ -58,6 +65,7 @@ class Refund:
 class Order:
     out_trade_no: str
     transaction_id: str
+    """The gateway's number; a NATIVE order gets it when the customer pays."""
     request: Fields
     """The fields that define the order; a resubmit must repeat them exactly."""
     total_fee: int
@@ -69,6 +77,10 @@ class Order:
     failure: Refusal | None = None
     revoked_after_payment: bool = False
     refunds: list[Refund] = field(default_factory=list)
+    trade_type: TradeType = TradeType.MICROPAY
+    code_url: str = ""
+    """The QR of a NATIVE order; empty for a micropay order."""
+    prepay_id: str = ""
 
     @property
     def returned_fen(self) -> int:

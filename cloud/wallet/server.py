@@ -46,6 +46,7 @@ def running(sandbox: WalletSandbox, host: str = "127.0.0.1") -> Iterator[str]:
         server.should_exit = True
         thread.join()
         listener.close()
+        sandbox.close()
 
 
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:

@@ -13,16 +13,30 @@ next looked at, by the injected clock, so tests move time instead of sleeping.
        │  └───► PAYERROR (not enough money)
        └ at auto_revoke_s: USERPAYING ─► REVOKED, NOTPAY ─► CLOSED
     reverse: SUCCESS (money returned), USERPAYING, PAYERROR, NOTPAY ─► REVOKED
+
+The store-presented QR ("native pay", mode 2) waits for the customer instead:
+
+    unifiedorder (NATIVE) ─► NOTPAY ─customer scans the code_url and pays─► SUCCESS
+       └ closeorder, or still unpaid native_close_s later ─► CLOSED
+    closeorder: SUCCESS or REFUND ─► ORDERPAID, CLOSED or REVOKED ─► ORDERCLOSED
+
+`pay_native` plays the customer; the notify that follows is the HTTP side's job.
+The real gateway is documented to refuse closeorder in an order's first 5 minutes,
+but answers it at once in practice (a till closes on its own shorter deadline), so
+the sandbox closes at any time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
+import string
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from cloud.wallet import codes
 from cloud.wallet.codes import Payer
@@ -37,11 +51,18 @@ from cloud.wallet.orders import (
     Refund,
     Refusal,
     TradeState,
+    TradeType,
 )
 
 _CHINA = timezone(timedelta(hours=8))
 _OUT_NO = re.compile(r"[0-9A-Za-z_\-|*]{1,32}")
 _MAX_BODY_CHARS = 127
+_MAX_PRODUCT_ID_CHARS = 32
+_MAX_NOTIFY_URL_CHARS = 256
+_CODE_URL = "weixin://wxpay/bizpayurl?pr="
+_PAYER = re.compile(r"[0-9]{6}")
+# Trade types the real gateway knows but this sandbox's merchant has not signed up for.
+_OTHER_TRADE_TYPES = frozenset({"JSAPI", "APP", "MWEB", "MICROPAY"})
 # Fields that may differ between retries of one order: they are not the order.
 _PER_REQUEST = frozenset({"nonce_str", "sign", "sign_type", "spbill_create_ip"})
 
@@ -61,7 +82,9 @@ class WalletState:
         self._sighted: dict[str, float] = {}
         self._used: set[str] = set()
         self._overrides: dict[str, Payer] = {}
+        self._by_code_url: dict[str, Order] = {}
         self._serial = 0
+        self._transactions = 0
 
     # -- the Python API for tests -------------------------------------------------
 
@@ -118,6 +141,49 @@ class WalletState:
     def refundquery(self, params: Mapping[str, str]) -> Fields:
         return self._run(self._refundquery, params)
 
+    def unifiedorder(self, params: Mapping[str, str]) -> Fields:
+        return self._run(self._unifiedorder, params)
+
+    def closeorder(self, params: Mapping[str, str]) -> Fields:
+        return self._run(self._closeorder, params)
+
+    # -- the customer of a store QR ---------------------------------------------------
+
+    def pay_native(self, reference: str, payer: str = "000001") -> Order:
+        """The customer `payer` (6 digits, like the end of a payment code, so the same
+        customer has the same openid either way) scans the QR and pays.
+
+        `reference` is the order's code_url (what the customer's phone reads) or its
+        out_trade_no. Returns a snapshot of the paid order; raises Refusal
+        (ORDERNOTEXIST, ORDERPAID, ORDERCLOSED, TRADE_ERROR) when it cannot be paid,
+        as the wallet app would tell the customer.
+        """
+        if _PAYER.fullmatch(payer) is None:
+            raise ValueError(f"A payer is 6 digits, not {payer!r}.")
+        with self._lock:
+            order = self._by_code_url.get(reference) or self._orders.get(reference)
+            if order is None:
+                raise Refusal("ORDERNOTEXIST", "此交易订单号不存在")
+            if order.trade_type is not TradeType.NATIVE:
+                raise Refusal("TRADE_ERROR", "该订单不是扫码支付订单，没有二维码")
+            self._settle(order)
+            if order.state in PAID:
+                raise Refusal("ORDERPAID", "该订单已支付，请勿重复支付")
+            if order.state is not TradeState.NOTPAY:
+                raise Refusal("ORDERCLOSED", "二维码已失效，订单已关闭")
+            order.state = TradeState.SUCCESS
+            order.paid_at = self.now()
+            order.openid = codes.openid(self.config.appid, payer)
+            order.transaction_id = self._next_transaction_id()
+            self._by_transaction[order.transaction_id] = order
+            return dataclasses.replace(order, refunds=list(order.refunds))
+
+    def notify_fields(self, out_trade_no: str) -> Fields:
+        """The business fields of the payment notify of a paid order."""
+        with self._lock:
+            order = self._orders[out_trade_no]
+            return {"result_code": "SUCCESS", **self._payment_fields(order)}
+
     def _run(
         self, operation: Callable[[Mapping[str, str]], Fields], params: Mapping[str, str]
     ) -> Fields:
@@ -149,7 +215,7 @@ class WalletState:
         now = self.now()
         order = Order(
             out_trade_no=out_trade_no,
-            transaction_id=f"4200{len(self._orders) + 1:024d}",
+            transaction_id=self._next_transaction_id(),
             request=request,
             total_fee=total_fee,
             payer=payer,
@@ -164,6 +230,10 @@ class WalletState:
         self._orders[out_trade_no] = order
         self._by_transaction[order.transaction_id] = order
         return self._pay_answer(order)
+
+    def _next_transaction_id(self) -> str:
+        self._transactions += 1
+        return f"4200{self._transactions:024d}"
 
     def _check_code(self, code: str) -> None:
         if not codes.is_wechat_code(code):
@@ -190,6 +260,11 @@ class WalletState:
         if order.state not in PENDING:
             return
         now = self.now()
+        if order.trade_type is TradeType.NATIVE:
+            # Only the customer pays a store QR (pay_native); time can only close it.
+            if now >= order.created + self.config.native_close_s:
+                order.state = TradeState.CLOSED
+            return
         answered_at = order.created + self.config.password_delay_s
         deadline = order.created + self.config.auto_revoke_s
         answers = order.payer not in {Payer.SILENT, Payer.BANK_DOWN}
@@ -227,7 +302,7 @@ class WalletState:
             **echoed,
             "openid": order.openid,
             "is_subscribe": "N",
-            "trade_type": "MICROPAY",
+            "trade_type": order.trade_type.value,
             "bank_type": "OTHERS",
             "fee_type": "CNY",
             "total_fee": str(order.total_fee),
@@ -340,6 +415,86 @@ class WalletState:
             answer[f"refund_success_time_{index}"] = success_time
         return answer
 
+    def _unifiedorder(self, params: Mapping[str, str]) -> Fields:
+        _require(
+            params, "body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url",
+            "trade_type",
+        )  # fmt: skip
+        trade_type = params["trade_type"]
+        if trade_type in _OTHER_TRADE_TYPES:
+            raise Refusal("NOAUTH", f"商户未开通 {trade_type} 支付权限（沙箱只支持 NATIVE）")
+        if trade_type != TradeType.NATIVE.value:
+            raise Refusal("PARAM_ERROR", "trade_type 必须是 JSAPI、NATIVE、APP 或 MWEB")
+        _require(params, "product_id")  # required with NATIVE: the QR names a product
+        out_trade_no = _out_no(params, "out_trade_no")
+        total_fee = _fen(params, "total_fee")
+        if len(params["body"]) > _MAX_BODY_CHARS:
+            raise Refusal("PARAM_ERROR", f"body 不能超过{_MAX_BODY_CHARS}个字符")
+        if len(params["product_id"]) > _MAX_PRODUCT_ID_CHARS:
+            raise Refusal("PARAM_ERROR", f"product_id 不能超过{_MAX_PRODUCT_ID_CHARS}个字符")
+        if params.get("fee_type", "CNY") != "CNY":
+            raise Refusal("PARAM_ERROR", "fee_type 只支持 CNY")
+        _check_notify_url(params["notify_url"])
+        request = {key: value for key, value in params.items() if key not in _PER_REQUEST}
+        existing = self._orders.get(out_trade_no)
+        if existing is not None:
+            # Re-entry must repeat the order exactly, in the same payment scene.
+            if existing.trade_type is not TradeType.NATIVE or existing.request != request:
+                raise Refusal("INVALID_REQUEST", "201 商户订单号重复")
+            self._settle(existing)
+            if existing.state in PAID:
+                raise Refusal("ORDERPAID", "商户订单已支付，无需重复操作")
+            if existing.state is not TradeState.NOTPAY:
+                raise Refusal("ORDERCLOSED", "当前订单已关闭，无法支付")
+            return self._native_answer(existing)
+        now = self.now()
+        order = Order(
+            out_trade_no=out_trade_no,
+            transaction_id="",
+            request=request,
+            total_fee=total_fee,
+            payer=Payer.INSTANT,  # not used: the customer is known when they pay
+            openid="",
+            created=now,
+            state=TradeState.NOTPAY,
+            trade_type=TradeType.NATIVE,
+            code_url=self._new_code_url(),
+            prepay_id=f"wx{self._wall_time(now):%Y%m%d%H%M%S}{secrets.token_hex(11)}",
+        )
+        self._orders[out_trade_no] = order
+        self._by_code_url[order.code_url] = order
+        return self._native_answer(order)
+
+    def _new_code_url(self) -> str:
+        alphabet = string.ascii_letters + string.digits
+        while True:
+            code_url = _CODE_URL + "".join(secrets.choice(alphabet) for _ in range(7))
+            if code_url not in self._by_code_url:
+                return code_url
+
+    def _native_answer(self, order: Order) -> Fields:
+        device: Fields = {"device_info": order.request.get("device_info", "")}
+        return {
+            **{key: value for key, value in device.items() if value},
+            "result_code": "SUCCESS",
+            "trade_type": order.trade_type.value,
+            "prepay_id": order.prepay_id,
+            "code_url": order.code_url,
+        }
+
+    def _closeorder(self, params: Mapping[str, str]) -> Fields:
+        _require(params, "out_trade_no")
+        order = self._orders.get(params["out_trade_no"])
+        if order is None:
+            raise Refusal("ORDERNOTEXIST", "此交易订单号不存在")
+        self._settle(order)
+        if order.state in PAID:
+            raise Refusal("ORDERPAID", "订单已支付，不能发起关单")
+        if order.state in (TradeState.CLOSED, TradeState.REVOKED):
+            raise Refusal("ORDERCLOSED", "订单已关闭，无法重复关闭")
+        order.state = TradeState.CLOSED
+        return {"result_code": "SUCCESS"}
+
     def _find_order(self, params: Mapping[str, str]) -> Order:
         """The order named by transaction_id (preferred, as documented) or out_trade_no."""
         transaction_id, out_trade_no = params.get("transaction_id"), params.get("out_trade_no")
@@ -367,6 +522,18 @@ def _out_no(params: Mapping[str, str], name: str) -> str:
     if _OUT_NO.fullmatch(value) is None:
         raise Refusal("PARAM_ERROR", f"{name} 格式错误：至多32位字母、数字或 _-|*")
     return value
+
+
+def _check_notify_url(url: str) -> None:
+    parts = urlsplit(url)
+    if (
+        len(url) > _MAX_NOTIFY_URL_CHARS
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise Refusal("PARAM_ERROR", "notify_url 格式错误：必须是不带参数的 http(s) 地址")
 
 
 def _fen(params: Mapping[str, str], name: str) -> int:
