@@ -52,6 +52,18 @@ def pay_by_wallet(
     on_progress: Callable[[Progress], None] = lambda _progress: None,
     cancel: threading.Event | None = None,
 ) -> WalletResult:
+    amount, out_trade_no = open_order(checkout, auth_code=auth_code)
+    payment = client.pay(
+        out_trade_no, amount, auth_code, body, on_progress=on_progress, cancel=cancel
+    )
+    return record_payment(checkout, payment, amount, give_back=client.reverse)
+
+
+def open_order(checkout: Checkout, *, auth_code: str = "") -> tuple[int, str]:
+    """Journal a wallet order for the next amount due; (amount, out_trade_no) to send.
+
+    Every wallet tender (a code scanned at the counter, the store's QR) starts here.
+    """
     amount = checkout.next_amount()
     if amount <= 0:
         raise TenderError("Nothing to pay", "The sale has no amount due.")
@@ -65,13 +77,19 @@ def pay_by_wallet(
         cashier=checkout.till.cashier,
         auth_code=auth_code,
     )
-    payment = client.pay(
-        out_trade_no, amount, auth_code, body, on_progress=on_progress, cancel=cancel
-    )
+    return amount, out_trade_no
+
+
+def record_payment(
+    checkout: Checkout, payment: Payment, amount: int, *, give_back: Callable[[str], Payment]
+) -> WalletResult:
+    """Journal how an order ended; a paid one commits the sale (or keeps the part) in
+    the same transaction. If that cannot be recorded, `give_back` returns the money
+    (the order is settled at the next start if even that cannot be recorded)."""
     if payment.outcome is not Outcome.PAID:
         finish_order(checkout.ledger, payment)
         return WalletResult(payment, None)
-    tender = TenderLine(out_trade_no, PROVIDER, amount, amount, 0)
+    tender = TenderLine(payment.out_trade_no, PROVIDER, amount, amount, 0)
 
     def resolved(writer: Writer) -> None:
         journal_outcome(writer, payment)
@@ -82,8 +100,7 @@ def pay_by_wallet(
             return WalletResult(payment, None)
         sale = checkout.commit((tender,), with_sale=resolved)
     except PosError:
-        given_back = client.reverse(out_trade_no)
-        finish_order(checkout.ledger, given_back)  # may fail too: then settled at start
+        finish_order(checkout.ledger, give_back(payment.out_trade_no))
         raise
     return WalletResult(payment, sale)
 
