@@ -17,7 +17,9 @@ from pos.errors import PosError
 from pos.ledger.database import Ledger
 from pos.staff import SignInRefused, sign_in
 
-ACTIONS: frozenset[str] = frozenset({"line_discount", "price_override", "no_sale", "clear_sale"})
+ACTIONS: frozenset[str] = frozenset(
+    {"line_discount", "price_override", "no_sale", "clear_sale", "refund"}
+)
 """What a manager can approve at the till; reports group overrides by these names."""
 
 

@@ -39,6 +39,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("price", "f5", "action.price"),
     Action("no_sale", "f10", "action.no_sale"),
     Action("clear", "f11", "action.clear"),
+    Action("split", "ctrl+t", "action.split", show=False),
+    Action("returns", "ctrl+r", "action.returns", show=False),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),
 )
