@@ -4,18 +4,24 @@ With gateway_url = "sandbox" (the demo's default) the wallet sandbox runs inside
 till on 127.0.0.1, so a new user pays with the codes in the README and the whole
 path (signatures, HTTP, queries, reverse) is the real one. Opening it imports
 FastAPI and starts a server: do it in a worker, after the first frame.
+
+The wallet also watches whether its gateway can be reached (`Reachability`): its HTTP
+client reports every call to the monitor, and the till starts the monitor's probes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
+from collections.abc import Callable
 
 import httpx
 
 from pos.config import Config
 from pos.domain.errors import PosError
 from pos.payments.micropay import GatewaySettings, MicropayClient
+from pos.payments.reachability import PROBE_TIMEOUT_S, Reachability, ReportingTransport
 from pos.payments.wechat_v2 import SignType
 
 API_KEY_ENV = "POS_WECHAT_API_KEY"
@@ -23,14 +29,43 @@ SANDBOX = "sandbox"
 
 
 class Wallet:
-    """A micropay client and what it holds open (the HTTP pool, the sandbox)."""
+    """A micropay client, its gateway's reachability and what they hold open (the HTTP
+    pool, the sandbox). The monitor is not started: its owner starts it with a callback."""
 
-    def __init__(self, client: MicropayClient, resources: contextlib.ExitStack) -> None:
+    def __init__(
+        self,
+        client: MicropayClient,
+        reachability: Reachability,
+        resources: contextlib.ExitStack,
+    ) -> None:
         self.client = client
+        self.reachability = reachability
         self._resources = resources
 
     def close(self) -> None:
         self._resources.close()
+
+
+def connect_wallet(
+    gateway: GatewaySettings,
+    resources: contextlib.ExitStack,
+    *,
+    probe_every_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+) -> Wallet:
+    """A wallet on `gateway`; `resources` closes with it (the caller may have entered
+    the gateway's own server there). `clock` and `sleep` go to the client (tests)."""
+    reachability = Reachability.for_url(
+        gateway.url,
+        every_s=probe_every_s,
+        timeout_s=min(gateway.request_timeout_s, PROBE_TIMEOUT_S),
+    )
+    # Stopped before the HTTP pool closes (an ExitStack unwinds last in, first out).
+    http = resources.enter_context(httpx.Client(transport=ReportingTransport(reachability)))
+    resources.callback(reachability.stop)
+    client = MicropayClient(gateway, http, clock=clock, sleep=sleep)
+    return Wallet(client, reachability, resources)
 
 
 def open_wallet(config: Config) -> Wallet | None:
@@ -58,7 +93,6 @@ def open_wallet(config: Config) -> Wallet | None:
                 "Wallet payments unavailable",
                 f"The WeChat Pay sandbox did not start ({error}); take cash.",
             ) from error
-    http = resources.enter_context(httpx.Client())
     gateway = GatewaySettings(
         url=url,
         appid=settings.appid,
@@ -70,4 +104,4 @@ def open_wallet(config: Config) -> Wallet | None:
         query_every_s=settings.query_every_s,
         deadline_s=settings.deadline_s,
     )
-    return Wallet(MicropayClient(gateway, http), resources)
+    return connect_wallet(gateway, resources, probe_every_s=settings.probe_every_s)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -252,6 +253,15 @@ class SecuritySettings(Section):
     """How long a locked account stays locked."""
 
 
+def _http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    try:
+        port_ok = parts.port != 0
+    except ValueError:  # a port that is not a number from 0 to 65535
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok
+
+
 class WechatSettings(Section):
     """[payments.wechat]: WeChat Pay (API v2 micropay) for payment codes scanned at the till."""
 
@@ -275,6 +285,18 @@ class WechatSettings(Section):
     """How long an unclear payment is queried before it is reversed."""
     query_every_s: float = Field(default=5.0, ge=1, le=30)
     """The pause between queries of an unclear payment."""
+    probe_every_s: float = Field(default=10.0, ge=1, le=300)
+    """How often the till checks that the gateway can be reached (a TCP connect, no
+    request). Offline, a scanned payment code is refused at once: take cash."""
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _gateway(cls, value: str) -> str:
+        if value != "sandbox" and not _http_url(value):
+            raise ValueError(
+                'must be "sandbox" or an http(s) URL with a host, e.g. https://api.mch.weixin.qq.com'
+            )
+        return value
 
 
 class PaymentsSettings(Section):

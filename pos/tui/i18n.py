@@ -144,6 +144,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "refused.unknown_plu": ("称重商品 PLU 不存在", "Unknown scale PLU"),
     "refused.needs_weight": ("称重商品，请扫电子秤标签", "Sold by weight: scan the scale label"),
     "refused.wallet_unavailable": ("暂不支持扫码付款，请收现金", "Wallet payments unavailable: take cash"),
+    "refused.wallet_offline": ("离线，请收现金", "Offline, take cash"),
+    "wallet.gateway_unreachable": ("无法连接微信支付，未扣款", "WeChat Pay cannot be reached; nothing was charged"),
     "refused.nothing_to_pay": ("没有要付款的商品", "Nothing to pay"),
     "refused.bad_check_digit": ("条码校验位错误", "Barcode check digit is wrong"),
     "refused.control_characters": ("含有控制字符，已拒绝", "Contains control characters"),

@@ -67,5 +67,13 @@ class PrinterReported(Message):
         self.report = report
 
 
+class GatewayReachability(Message):
+    """The wallet gateway became reachable or unreachable (posted from any thread)."""
+
+    def __init__(self, online: bool) -> None:
+        super().__init__()
+        self.online = online
+
+
 class WedgeFlushDue(Message):
     """The flush timer fired; handled in turn with the keys so none overtakes another."""

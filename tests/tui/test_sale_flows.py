@@ -752,5 +752,6 @@ async def test_the_status_bar_shows_backlog_printer_and_scanner_at_80x24(app: Po
         status = screen.query_one("#status", Static)
         shown = "".join(segment.text for segment in status.render_line(0))
         # At 80 columns the bar uses its compact wording so that every part fits.
-        for part in ("demo-store", "101", "离线", "待传", "打印 就绪", "扫码 就绪"):
+        # Online: the demo's wallet gateway is the sandbox, running inside the till.
+        for part in ("demo-store", "101", "在线", "待传", "打印 就绪", "扫码 就绪"):
             assert part in shown, shown

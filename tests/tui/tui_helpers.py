@@ -46,6 +46,7 @@ from pos.tui.app import PosApp
 from pos.tui.screens.sale import SaleScreen
 from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
 from pos.tui.widgets import CartTable, StatusBar
+from pos.wallet_setup import Wallet
 
 WATER = "6921168509256"
 """农夫山泉饮用天然水 550ml / Nongfu Spring Natural Water 550ml, 2.00 (13%)."""
@@ -80,9 +81,15 @@ class TillUnderTest:
     clock: Clock | None = None
     ledgers: list[Ledger] = field(default_factory=list)
 
-    def app(self, *, language: str | None = None) -> PosApp:
+    def app(
+        self,
+        *,
+        language: str | None = None,
+        wallet_opener: Callable[[Config], Wallet | None] | None = None,
+    ) -> PosApp:
         """A new app on this data folder: the first start, or a restart after a quit or
-        a crash. `language` overrides [ui] language as pos.toml would."""
+        a crash. `language` overrides [ui] language as pos.toml would; `wallet_opener`
+        replaces the configured wallet (PosApp's keyword of that name)."""
         config = self.config
         if language is not None:
             settings = config.settings
@@ -91,7 +98,7 @@ class TillUnderTest:
         ledger = open_ledger(config) if self.clock is None else open_ledger(config, self.clock)
         self.ledgers.append(ledger)
         devices = Devices(self.printer, self.drawer, None, "simulator", "keyboard wedge")
-        return PosApp(config, ledger, devices)
+        return PosApp(config, ledger, devices, wallet_opener=wallet_opener)
 
     def events(self, type_: str) -> list[dict[str, Any]]:
         """Payloads of the journal's events of one type, oldest first (a fresh reader)."""

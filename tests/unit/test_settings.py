@@ -6,10 +6,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from pos.config import Settings
-from pos.config.load import load_config
+from pos.config.load import load_config, parse_settings
+from pos.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "pos.toml"
 
@@ -76,3 +78,23 @@ def test_settings_are_frozen() -> None:
     except ValueError:
         return
     raise AssertionError("settings could be changed after validation")
+
+
+@pytest.mark.parametrize(
+    "url", ["sandbox", "https://api.mch.weixin.qq.com", "http://127.0.0.1:8080"]
+)
+def test_a_wallet_gateway_is_the_sandbox_or_an_http_url(url: str, tmp_path: Path) -> None:
+    settings = parse_settings({"payments": {"wechat": {"gateway_url": url}}}, tmp_path / "pos.toml")
+    assert settings.payments.wechat.gateway_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["api.mch.weixin.qq.com", "ftp://gateway", "http://", "http://127.0.0.1:99999"]
+)
+def test_a_wallet_gateway_that_is_no_http_url_is_named_in_the_error(
+    url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings({"payments": {"wechat": {"gateway_url": url}}}, tmp_path / "pos.toml")
+    assert "[payments.wechat] gateway_url" in raised.value.message
+    assert 'must be "sandbox" or an http(s) URL' in raised.value.message
