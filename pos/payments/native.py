@@ -13,7 +13,11 @@ The gateway sends its notify only when the order is paid, and may not send it at
 (shared/reference/payments.md §8), so the till queries as well: the notify only makes
 the answer come sooner. Closing is what makes "not paid" final: after a close no one
 can pay the QR, and a close that comes too late says ORDERPAID instead, so money taken
-is never taken for nothing. `close` on its own settles an order a crash left open.
+is never taken for nothing. `settle` ends an order a crash left open: close it, and
+refund it in full if it was paid (its sale never committed).
+
+A store-QR order cannot be reversed like a scanned code's (the gateway's reverse is
+for micropay orders): money it took is given back by a refund, `refund_in_full`.
 
 Blocking (HTTP with timeouts, pauses between queries): run it in a worker thread.
 Time and sleeping are injected, as for MicropayClient, so tests drive the schedule
@@ -198,6 +202,19 @@ class NativePayClient:
         the customer paid first, UNRESOLVED if the gateway never confirmed."""
         return self._close(out_trade_no, None)
 
+    def settle(self, out_trade_no: str, total_fee: int) -> Payment:
+        """Finish an order of `total_fee` a crash left open, whose sale never committed:
+        close it, or give the money back if the customer paid. FAILED (closed),
+        REVERSED (refunded) or UNRESOLVED."""
+        payment = self.close(out_trade_no)
+        if payment.outcome is not Outcome.PAID:
+            return payment
+        return self.refund_in_full(out_trade_no, payment.total_fee or total_fee)
+
+    def refund_in_full(self, out_trade_no: str, total_fee: int) -> Payment:
+        """Give all of a paid order back; see the module's `refund_in_full`."""
+        return refund_in_full(self._gateway, out_trade_no, total_fee)
+
     def _close(self, out_trade_no: str, notified: threading.Event | None) -> Payment:
         settings = self.settings
         for attempt in range(settings.reverse_attempts):
@@ -261,6 +278,21 @@ class NativePayClient:
             self._sleep(seconds)
         else:
             time.sleep(seconds)
+
+
+def refund_in_full(gateway: MicropayClient, out_trade_no: str, total_fee: int) -> Payment:
+    """Give a paid store-QR order's `total_fee` back to its payer: REVERSED once the
+    gateway confirms the refund (money given back, as a reverse would), UNRESOLVED if it
+    refuses or never answers (check the order by hand).
+
+    The refund is named after its order (out_refund_no = out_trade_no: one give-back per
+    order, and no return's refund number looks like an order's), so asking again,
+    after a lost answer or a crash, never pays twice.
+    """
+    refund = gateway.refund(out_trade_no, out_trade_no, total_fee, total_fee)
+    if refund.refunded:
+        return Payment(out_trade_no, Outcome.REVERSED, reason="refunded in full")
+    return Payment(out_trade_no, Outcome.UNRESOLVED, reason=f"not refunded: {refund.reason}")
 
 
 def _is_set(event: threading.Event | None) -> bool:

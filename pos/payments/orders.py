@@ -3,20 +3,42 @@
 `start_order` writes payment.started and only then may the order go to the gateway;
 `finish_order` writes payment.resolved. An order with no outcome when the till starts
 was cut off by a crash: `settle_open_orders` asks the gateway and finishes it. A
-payment found paid there is reversed, because its sale never committed (the sale and
-its tender commit together); the customer is asked to pay again, with a new code.
+payment found paid there is given back, because its sale never committed (the sale
+and its tender commit together); the customer is asked to pay again.
+
+How it is given back depends on the order's trade type, journaled with it: a scanned
+code (MICROPAY) is queried and reversed; the store's QR (NATIVE) cannot be reversed,
+so it is closed, and refunded in full if the customer had paid it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from pos.ledger.database import Ledger, Writer
-from pos.ledger.tables import PAYMENT_ORDERS
+from pos.ledger.tables import JOURNAL, PAYMENT_ORDERS
 from pos.payments.micropay import MicropayClient, Outcome, Payment
+
+if TYPE_CHECKING:
+    from pos.payments.native import NativePayClient
+
+_log = logging.getLogger(__name__)
+
+
+class TradeType(StrEnum):
+    """How the customer pays an order, in the gateway's words (its trade_type)."""
+
+    MICROPAY = "MICROPAY"
+    """A payment code scanned at the counter."""
+    NATIVE = "NATIVE"
+    """The store's QR, scanned by the customer's phone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +46,7 @@ class OpenOrder:
     out_trade_no: str
     amount: int
     draft_id: str
+    trade_type: TradeType = TradeType.MICROPAY
 
 
 def new_out_trade_no(device_id: str) -> str:
@@ -32,7 +55,14 @@ def new_out_trade_no(device_id: str) -> str:
 
 
 def start_order(
-    ledger: Ledger, *, provider: str, amount: int, draft_id: str, cashier: str, auth_code: str
+    ledger: Ledger,
+    *,
+    provider: str,
+    amount: int,
+    draft_id: str,
+    cashier: str,
+    auth_code: str = "",
+    trade_type: TradeType = TradeType.MICROPAY,
 ) -> str:
     """Journal a new order and return its out_trade_no; send it only after this returns."""
     out_trade_no = new_out_trade_no(ledger.device_id)
@@ -46,6 +76,8 @@ def start_order(
                 "draft_id": draft_id,
                 "cashier": cashier,
                 "code_tail": auth_code[-4:],
+                # Read back if a crash leaves the order open: it says how to settle it.
+                "trade_type": trade_type.value,
             },
         )
     return out_trade_no
@@ -74,20 +106,59 @@ def open_orders(ledger: Ledger) -> list[OpenOrder]:
     orders = PAYMENT_ORDERS.c
     with ledger.read() as conn:
         rows = conn.execute(
-            select(orders.out_trade_no, orders.amount, orders.draft_id)
+            select(orders.out_trade_no, orders.amount, orders.draft_id, JOURNAL.c.payload)
+            # The trade type is in the order's payment.started only (no column needed:
+            # it is read for the few orders still open, or a part given back).
+            .join(JOURNAL, JOURNAL.c.seq == orders.started_seq)
             .where(orders.outcome.is_(None))
             .order_by(orders.started_seq)
         ).all()
-    return [OpenOrder(*row) for row in rows]
+    return [
+        OpenOrder(out_trade_no, amount, draft_id, _trade_type(payload))
+        for out_trade_no, amount, draft_id, payload in rows
+    ]
 
 
-def settle_open_orders(ledger: Ledger, client: MicropayClient) -> list[Payment]:
-    """Finish every order a crash left open; blocking (a worker's job at start-up)."""
+def trade_type_of(ledger: Ledger, out_trade_no: str) -> TradeType:
+    """The trade type journaled with an order (MICROPAY for one the ledger lacks)."""
+    orders = PAYMENT_ORDERS.c
+    with ledger.read() as conn:
+        payload = conn.execute(
+            select(JOURNAL.c.payload)
+            .join(PAYMENT_ORDERS, JOURNAL.c.seq == orders.started_seq)
+            .where(orders.out_trade_no == out_trade_no)
+        ).scalar_one_or_none()
+    return _trade_type(payload)
+
+
+def _trade_type(payload: str | None) -> TradeType:
+    # Orders journaled before the store QR existed have no trade_type: all were codes.
+    if payload is None:
+        return TradeType.MICROPAY
+    return TradeType(json.loads(payload).get("trade_type", TradeType.MICROPAY))
+
+
+def settle_open_orders(
+    ledger: Ledger, client: MicropayClient, native: NativePayClient | None = None
+) -> list[Payment]:
+    """Finish every order a crash left open; blocking (a worker's job at start-up).
+
+    A scanned code's order is queried, and reversed if paid or unclear. A store QR's
+    is closed, and refunded in full if paid: that needs `native`; without it the order
+    stays open (and is logged) for a start that has one, since a reverse is not how a
+    QR order ends.
+    """
     settled = []
     for order in open_orders(ledger):
-        payment = client.resolve(order.out_trade_no)
-        if payment.outcome is Outcome.PAID:
-            payment = client.reverse(order.out_trade_no)
+        if order.trade_type is TradeType.NATIVE:
+            if native is None:
+                _log.warning("Store-QR order %s left open: no QR client", order.out_trade_no)
+                continue
+            payment = native.settle(order.out_trade_no, order.amount)
+        else:
+            payment = client.resolve(order.out_trade_no)
+            if payment.outcome is Outcome.PAID:
+                payment = client.reverse(order.out_trade_no)
         finish_order(ledger, payment)
         settled.append(payment)
     return settled

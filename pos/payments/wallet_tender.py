@@ -9,7 +9,8 @@ even that cannot be recorded, the order is still open in the ledger and is settl
 
 A part of a split-tender sale (Checkout.split) is charged the same way; its resolution
 commits with the draft that keeps it, and the sale commits with every part when the
-last one is paid. Clearing a part-paid sale gives the wallet parts back first.
+last one is paid. Clearing a part-paid sale gives the wallet parts back first: a
+scanned code's by a reverse, a store QR's (store_qr_tender) by a refund in full.
 
 Blocking (the gateway's schedule runs up to its 45 s deadline): a worker's job.
 """
@@ -25,7 +26,14 @@ from pos.domain.sale import SaleRecord, TenderError, TenderLine
 from pos.errors import PosError
 from pos.ledger.database import Writer
 from pos.payments.micropay import MicropayClient, Outcome, Payment, Progress
-from pos.payments.orders import finish_order, journal_outcome, start_order
+from pos.payments.native import refund_in_full
+from pos.payments.orders import (
+    TradeType,
+    finish_order,
+    journal_outcome,
+    start_order,
+    trade_type_of,
+)
 
 PROVIDER = "wechat"
 
@@ -59,10 +67,13 @@ def pay_by_wallet(
     return record_payment(checkout, payment, amount, give_back=client.reverse)
 
 
-def open_order(checkout: Checkout, *, auth_code: str = "") -> tuple[int, str]:
+def open_order(
+    checkout: Checkout, *, auth_code: str = "", trade_type: TradeType = TradeType.MICROPAY
+) -> tuple[int, str]:
     """Journal a wallet order for the next amount due; (amount, out_trade_no) to send.
 
-    Every wallet tender (a code scanned at the counter, the store's QR) starts here.
+    Every wallet tender (a code scanned at the counter, the store's QR) starts here;
+    the trade type is journaled with it, so a crash's open order is settled its way.
     """
     amount = checkout.next_amount()
     if amount <= 0:
@@ -76,6 +87,7 @@ def open_order(checkout: Checkout, *, auth_code: str = "") -> tuple[int, str]:
         draft_id=checkout.draft_id,
         cashier=checkout.till.cashier,
         auth_code=auth_code,
+        trade_type=trade_type,
     )
     return amount, out_trade_no
 
@@ -106,16 +118,20 @@ def record_payment(
 
 
 def give_back_parts(checkout: Checkout, client: MicropayClient | None) -> int:
-    """Reverse the wallet parts of a part-paid sale and clear it; returns the cash parts'
-    total, for the cashier to hand back. Stops, keeping the sale, at a part the gateway
-    does not confirm given back."""
+    """Give back the wallet parts of a part-paid sale (reversed, or refunded in full for
+    a store QR's) and clear it; returns the cash parts' total, for the cashier to hand
+    back. Stops, keeping the sale, at a part the gateway does not confirm given back."""
     for tender in [t for t in checkout.tenders if t.tender == PROVIDER]:
         if client is None:
             raise PosError(
                 "Wallet payments unavailable",
                 "A wallet part cannot be given back while the gateway is unavailable.",
             )
-        given_back = client.reverse(tender.payment_id)
+        if trade_type_of(checkout.ledger, tender.payment_id) is TradeType.NATIVE:
+            # Not reversible: the gateway's reverse is for scanned codes only.
+            given_back = refund_in_full(client, tender.payment_id, tender.amount)
+        else:
+            given_back = client.reverse(tender.payment_id)
         if given_back.outcome is not Outcome.REVERSED:
             raise PosError(
                 "Not given back",
