@@ -21,6 +21,7 @@ import httpx
 from pos.config import Config
 from pos.domain.errors import PosError
 from pos.payments.micropay import GatewaySettings, MicropayClient
+from pos.payments.native import NativePayClient, NotifyReceiver
 from pos.payments.reachability import PROBE_TIMEOUT_S, Reachability, ReportingTransport
 from pos.payments.wechat_v2 import SignType
 
@@ -29,17 +30,25 @@ SANDBOX = "sandbox"
 
 
 class Wallet:
-    """A micropay client, its gateway's reachability and what they hold open (the HTTP
-    pool, the sandbox). The monitor is not started: its owner starts it with a callback."""
+    """A micropay client, the store-QR client with its notify receiver, the gateway's
+    reachability and what they hold open (the HTTP pool, the sandbox). The monitor is
+    not started: its owner starts it with a callback."""
 
     def __init__(
         self,
         client: MicropayClient,
+        native: NativePayClient,
+        receiver: NotifyReceiver,
         reachability: Reachability,
         resources: contextlib.ExitStack,
+        *,
+        qr_deadline_s: float = 120.0,
     ) -> None:
         self.client = client
+        self.native = native
+        self.receiver = receiver
         self.reachability = reachability
+        self.qr_deadline_s = qr_deadline_s
         self._resources = resources
 
     def close(self) -> None:
@@ -51,6 +60,9 @@ def connect_wallet(
     resources: contextlib.ExitStack,
     *,
     probe_every_s: float,
+    qr_deadline_s: float = 120.0,
+    notify_port: int = 0,
+    notify_public_url: str = "",
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
 ) -> Wallet:
@@ -65,7 +77,11 @@ def connect_wallet(
     http = resources.enter_context(httpx.Client(transport=ReportingTransport(reachability)))
     resources.callback(reachability.stop)
     client = MicropayClient(gateway, http, clock=clock, sleep=sleep)
-    return Wallet(client, reachability, resources)
+    native = NativePayClient(gateway, http, clock=clock, sleep=sleep)
+    receiver = resources.enter_context(
+        NotifyReceiver(gateway, port=notify_port, public_url=notify_public_url)
+    )
+    return Wallet(client, native, receiver, reachability, resources, qr_deadline_s=qr_deadline_s)
 
 
 def open_wallet(config: Config) -> Wallet | None:
@@ -104,4 +120,11 @@ def open_wallet(config: Config) -> Wallet | None:
         query_every_s=settings.query_every_s,
         deadline_s=settings.deadline_s,
     )
-    return connect_wallet(gateway, resources, probe_every_s=settings.probe_every_s)
+    return connect_wallet(
+        gateway,
+        resources,
+        probe_every_s=settings.probe_every_s,
+        qr_deadline_s=settings.qr_deadline_s,
+        notify_port=settings.notify_port,
+        notify_public_url=settings.notify_public_url,
+    )

@@ -288,6 +288,13 @@ class WechatSettings(Section):
     probe_every_s: float = Field(default=10.0, ge=1, le=300)
     """How often the till checks that the gateway can be reached (a TCP connect, no
     request). Offline, a scanned payment code is refused at once: take cash."""
+    qr_deadline_s: float = Field(default=120.0, ge=30, le=7200)
+    """How long the store's payment QR waits for the customer before it is closed."""
+    notify_port: int = Field(default=0, ge=0, le=65535)
+    """The port the till takes the gateway's payment notifies on (0: any free one)."""
+    notify_public_url: str = ""
+    """The address the gateway posts notifies to, when it is not the till's own
+    (a store behind a reverse proxy); empty: http://127.0.0.1:<port>/wechat/notify."""
 
     @field_validator("gateway_url")
     @classmethod

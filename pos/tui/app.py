@@ -30,6 +30,7 @@ from pos.tui.i18n import Strings
 from pos.tui.keys import keymap
 from pos.tui.messages import (
     CodeScanned,
+    GatewayReachability,
     LanguageSwitched,
     PrinterReported,
     ScannerChanged,
@@ -67,12 +68,19 @@ class PosApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]  # noqa: RUF012
 
     def __init__(
-        self, config: Config, ledger: Ledger | Callable[[], Ledger], devices: Devices
+        self,
+        config: Config,
+        ledger: Ledger | Callable[[], Ledger],
+        devices: Devices,
+        *,
+        wallet_opener: Callable[[Config], Wallet | None] | None = None,
     ) -> None:
         """`ledger` is an open ledger, or a function that opens it (in the background).
 
         The app starts the devices' threads (scanner, print spooler) and stops them
-        when it exits; the caller closes the ledger afterwards.
+        when it exits; the caller closes the ledger afterwards. `wallet_opener` opens
+        the wallet payments (in the background, after the ledger); by default
+        pos.wallet_setup.open_wallet on `config`. The app closes what it returns.
         """
         super().__init__()
         self.config = config
@@ -84,6 +92,7 @@ class PosApp(App[None]):
         self._spooler: Spooler | None = None
         self._header: StoreHeader | None = None
         self._wallet: Wallet | None = None
+        self._wallet_opener = wallet_opener
         self._header_lock = threading.Lock()
         self.printer_report: PrinterReport | None = None
         self.scanner_status: DeviceStatus | None = None
@@ -136,27 +145,51 @@ class PosApp(App[None]):
     def _start_wallet(self, ledger: Ledger) -> None:
         """Open the wallet gateway and settle payments a crash left open (worker)."""
         from pos.payments.orders import settle_open_orders
+        from pos.returns import settle_open_returns
         from pos.wallet_setup import open_wallet
 
+        opener = self._wallet_opener or open_wallet
         try:
-            wallet = open_wallet(self.config)
+            wallet = opener(self.config)
             if wallet is None:
                 return
+            # Started before the wallet is offered to the sale: a scan then meets a
+            # known state, never the offline of "not probed yet".
+            reachability = wallet.reachability
+            reachability.start(lambda online: self._post(GatewayReachability(online)))
             self._wallet = wallet
-            settled = settle_open_orders(ledger, wallet.client)
+            # The first state is no change, but the status bar has yet to show it.
+            self._post(GatewayReachability(reachability.online))
+            settled = len(settle_open_orders(ledger, wallet.client, wallet.native))
+            # A return cut off before its refunds were answered: asked again, paid once.
+            settled += len(settle_open_returns(ledger, {"wechat": wallet.client}))
         except PosError as error:
             self.call_from_thread(self._error, error)
             return
         if settled:
             self.call_from_thread(
                 self.notify,
-                self.strings("wallet.settled", count=len(settled)),
+                self.strings("wallet.settled", count=settled),
                 severity="warning",
                 markup=False,
             )
 
     def wallet_client(self) -> MicropayClient | None:
         return self._wallet.client if self._wallet is not None else None
+
+    def wallet(self) -> Wallet | None:
+        """The wallet once it has started (the store QR needs more than the client)."""
+        return self._wallet
+
+    def gateway_online(self) -> bool | None:
+        """Whether the wallet gateway can be reached; None without wallet payments.
+        Safe from any thread (the monitor keeps it)."""
+        return self._wallet.reachability.online if self._wallet is not None else None
+
+    @on(GatewayReachability)
+    def _gateway_reachability(self) -> None:
+        # The screens read the state when they draw their status (gateway_online).
+        self._devices_changed()
 
     def _start_spooler(self, ledger: Ledger) -> None:
         from pos.hardware import receipt_renderer
@@ -351,6 +384,8 @@ class PosApp(App[None]):
             store_id=settings.store.id,
             receipt_queued=self.receipt_queued,
             wallet=self.wallet_client,
+            store_qr=self.wallet,
+            gateway_online=self.gateway_online,
         )
         screen = SaleScreen(session, self.strings)
         screen.show_devices(self.printer_report, self.scanner_status)

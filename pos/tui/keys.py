@@ -40,6 +40,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("no_sale", "f10", "action.no_sale"),
     Action("clear", "f11", "action.clear"),
     Action("split", "ctrl+t", "action.split", show=False),
+    Action("store_qr", "ctrl+g", "action.store_qr", show=False),
     Action("returns", "ctrl+r", "action.returns", show=False),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),

@@ -358,7 +358,11 @@ class _RowStyles(NamedTuple):
 
 
 class TotalsPanel(Static):
-    def show(self, totals: CartTotals, strings: Strings) -> None:
+    def show(
+        self, totals: CartTotals, strings: Strings, *, paid: int = 0, part: int | None = None
+    ) -> None:
+        """The sale's totals; `paid` is what parts of a split sale took so far and `part`
+        what the next payment is set to cover."""
         text = Text()
         rows = [
             (strings("totals.items"), str(totals.item_count)),
@@ -373,6 +377,12 @@ class TotalsPanel(Static):
         for label, value in rows:
             text.append(f"{label}\t{value}\n")
         text.append(f"{strings('totals.due')}\t¥{format_amount(totals.total)}", style="bold")
+        if paid:
+            text.append(f"\n{strings('totals.paid')}\t{format_amount(paid)}")
+            left = format_amount(totals.total - paid)
+            text.append(f"\n{strings('totals.left')}\t¥{left}", style="bold reverse")
+        if part is not None:
+            text.append(f"\n{strings('totals.next')}\t¥{format_amount(part)}", style="bold")
         text.expand_tabs(tab_size=14)
         self.update(text)
 

@@ -35,6 +35,7 @@ from pos.tui.app import PosApp
 from pos.tui.keys import ACTIONS
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
+from pos.tui.screens.returns import ReturnSale
 from pos.tui.screens.sale import SaleScreen
 from pos.tui.widgets import CartTable
 
@@ -643,7 +644,7 @@ async def test_a_scan_while_a_dialog_is_open_is_refused_with_a_notice(
     assert till.events("sale.completed") == []
 
 
-async def test_scanning_a_receipt_code_opens_a_copy_of_that_receipt(
+async def test_scanning_a_receipt_code_opens_the_sale_and_f9_prints_a_copy(
     app: PosApp, till: TillUnderTest
 ) -> None:
     async with app.run_test(size=WIDE) as pilot:
@@ -656,6 +657,9 @@ async def test_scanning_a_receipt_code_opens_a_copy_of_that_receipt(
         await settle(pilot)
 
         await scan(pilot, "R1:T01-000001")
+        assert isinstance(app.screen, ReturnSale)
+        await pilot.press("f9")
+        await settle(pilot)
         assert isinstance(app.screen, ReceiptView)
         paper = text_of(app.screen.query_one(".paper", Static))
         assert "小票号 T01-000001" in paper

@@ -3,6 +3,7 @@ wallet payments and refunds go through the sandbox the demo runs on 127.0.0.1.""
 
 from __future__ import annotations
 
+import httpx
 from textual.widgets import Digits, Static
 from tui_helpers import (
     MANAGER,
@@ -24,6 +25,7 @@ from pos.tui.screens.dialogs import CashTender
 from pos.tui.screens.prompts import ManagerApproval
 from pos.tui.screens.returns import ReturnSale
 from pos.tui.screens.sale import SaleScreen
+from pos.tui.screens.store_qr import StoreQrPayment
 
 WIDE = (120, 36)
 PAYER = "556677"
@@ -105,3 +107,32 @@ async def test_a_receipt_scan_returns_goods_with_a_manager_pin(
     assert granted["action"] == "refund"
     (completed,) = till.events("return.completed")
     assert completed["cash_back"] == 400
+
+
+async def test_the_store_qr_is_paid_by_the_customer_and_the_sale_commits(
+    app: PosApp, till: TillUnderTest
+) -> None:
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await start_selling(pilot)
+        await type_line(pilot, f"2*{WATER}")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, StoreQrPayment)
+        await until(pilot, lambda: "█" in text_of(app.screen.query_one("#qr", Static)), "the QR")
+        (order,) = till.events("payment.started")
+        assert (order["trade_type"], order["amount"]) == ("NATIVE", 400)
+
+        # The customer scans it and pays (the sandbox's admin route plays the phone).
+        wallet = app.wallet()
+        assert wallet is not None
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{wallet.native.settings.url}/sandbox/native/pay",
+                json={"out_trade_no": order["out_trade_no"], "payer": PAYER},
+            )
+        assert answer.status_code == 200, answer.text
+        await until(pilot, lambda: isinstance(app.screen, SaleScreen), "the payment to end")
+        await settle(pilot)
+        assert message(screen) == "微信支付成功 T01-000001"
+    (sale,) = till.events("sale.completed")
+    assert [(p["tender"], p["amount"]) for p in sale["payments"]] == [("wechat", 400)]

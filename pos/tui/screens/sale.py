@@ -31,6 +31,7 @@ from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
+from pos.tui.screens.returns import CopyAsked, ReturnPicked, ReturnSale
 from pos.tui.screens.wallet import WalletPayment
 from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
 from receipts.words import local_time
@@ -41,11 +42,14 @@ if TYPE_CHECKING:
     from devices.drawer import CashDrawer
     from devices.scans import DeviceStatus
     from pos.checkout import Checkout
+    from pos.domain.returns import ReturnRecord
     from pos.domain.staff import StaffMember
     from pos.payments.micropay import MicropayClient
     from pos.payments.wallet_tender import WalletResult
+    from pos.returns import Refunder
     from pos.shifts import Shift
     from pos.spooler import PrinterReport
+    from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
 
 STATUS_REFRESH_S = 5.0
@@ -70,6 +74,11 @@ class SaleSession:
     """Tells the spooler a receipt was queued (safe from a worker thread)."""
     wallet: Callable[[], MicropayClient | None]
     """The wallet payments client once it has started; None when there is none."""
+    store_qr: Callable[[], Wallet | None]
+    """The wallet with its store-QR client and notify receiver, once started."""
+    gateway_online: Callable[[], bool | None]
+    """Whether the wallet gateway can be reached now (safe from any thread); None
+    without wallet payments."""
 
 
 class SaleScreen(Screen[None]):
@@ -278,12 +287,29 @@ class SaleScreen(Screen[None]):
     def action_clear(self) -> None:
         if self.checkout.cart.is_empty:
             return
+        parts = bool(self.checkout.tenders)
 
         def answered(yes: bool | None) -> None:
-            if yes:
+            if yes and parts:
+                self._give_back_parts()
+            elif yes:
                 self._ledger_job(self.checkout.clear, self.strings("notice.cleared"))
 
-        self.app.push_screen(Confirm(self.strings("confirm.clear")), answered)
+        question = "confirm.clear_parts" if parts else "confirm.clear"
+        self.app.push_screen(Confirm(self.strings(question)), answered)
+
+    @work(thread=True, group="ledger")
+    def _give_back_parts(self) -> None:
+        from pos.payments.wallet_tender import give_back_parts
+
+        try:
+            cash = give_back_parts(self.checkout, self.session.wallet())
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        self.app.call_from_thread(
+            self._job_done, self.strings("notice.parts_given_back", amount=format_amount(cash))
+        )
 
     def action_lookup(self) -> None:
         self.app.push_screen(PriceLookup(self.checkout.catalog, self.strings))
@@ -319,7 +345,7 @@ class SaleScreen(Screen[None]):
         if self.checkout.cart.is_empty:
             self._say(self.strings("notice.nothing_to_pay"), error=True)
             return
-        due = self.checkout.cart.totals().total
+        due = self.checkout.next_amount()
 
         def tendered(amount: int | None) -> None:
             if amount is not None:
@@ -333,24 +359,65 @@ class SaleScreen(Screen[None]):
         from pos.cash_drawer import open_drawer
 
         try:
-            record = self.checkout.pay_cash(tendered)
+            record = self.checkout.tender_cash(tendered)
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             self.app.call_from_thread(self._payment_over)
             return
-        self.session.receipt_queued()
-        self.app.call_from_thread(self._paid, record)
+        if record is None:
+            part = self.checkout.tenders[-1]
+            self.app.call_from_thread(self._part_taken, "cash", part.amount, part.change)
+        else:
+            self.session.receipt_queued()
+            self.app.call_from_thread(self._paid, record)
         self.app.call_from_thread(self._payment_over)
         try:
             open_drawer(
                 self.session.drawer,
                 self.checkout.ledger,
                 reason="sale",
-                staff_no=record.cashier,
-                sale_id=record.sale_id,
+                staff_no=self.session.cashier.staff_no,
+                sale_id=record.sale_id if record else None,
             )
         except PosError as error:
             self.app.call_from_thread(self._error, error)
+
+    def _part_taken(self, tender: str, amount: int, change: int = 0) -> None:
+        self._show_sale()
+        if change:
+            self.query_one("#change-label", Label).update(Text(self.strings("last.change")))
+            self.query_one("#change", Digits).update(f"¥{format_amount(change)}")
+            self.query_one("#change-box").display = True
+        self._say(
+            self.strings(
+                "notice.part_taken",
+                tender=self.strings(f"tender_name.{tender}"),
+                amount=format_amount(amount),
+                due=format_amount(self.checkout.amount_due()),
+            )
+        )
+
+    def action_split(self) -> None:
+        if self.checkout.cart.is_empty:
+            self._say(self.strings("notice.nothing_to_pay"), error=True)
+            return
+        prompt = self.strings("split.prompt", due=format_amount(self.checkout.amount_due()))
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                self.checkout.split(parse_amount(answer))
+            except PosError as error:
+                self.app.bell()
+                self._say(f"{error.title} · {error.message}", error=True)
+                return
+            self._show_sale()
+            self._say(
+                self.strings("notice.split", amount=format_amount(self.checkout.next_amount()))
+            )
+
+        self.app.push_screen(AskText(self.strings("split.title"), prompt), answered)
 
     def _paid(self, record: SaleRecord) -> None:
         from receipts.text import receipt_lines  # loaded behind sign-in (PosApp._open_ledger)
@@ -379,11 +446,9 @@ class SaleScreen(Screen[None]):
 
     def _pay_by_wallet(self, presented: WalletPresented) -> None:
         client = self.session.wallet()
-        if presented.provider != "wechat" or client is None:
-            self._refuse(
-                Refused("wallet_unavailable", "", self.strings("refused.wallet_unavailable"))
-            )
+        if presented.provider != "wechat" or not self._wallet_usable(client is not None):
             return
+        assert client is not None  # checked by _wallet_usable
         self._paying = True
         modal = WalletPayment(
             self.checkout,
@@ -393,6 +458,43 @@ class SaleScreen(Screen[None]):
             strings=self.strings,
         )
         self.app.push_screen(modal, self._wallet_done)
+
+    def action_store_qr(self) -> None:
+        """The store's payment QR for the customer to scan (WeChat Pay native pay)."""
+        from pos.tui.screens.store_qr import StoreQrPayment
+
+        if self.checkout.cart.is_empty:
+            self._say(self.strings("notice.nothing_to_pay"), error=True)
+            return
+        wallet = self.session.store_qr()
+        if self._paying or not self._wallet_usable(wallet is not None):
+            return
+        assert wallet is not None  # checked by _wallet_usable
+        self._paying = True
+        modal = StoreQrPayment(
+            self.checkout,
+            wallet.native,
+            wallet.receiver,
+            store=self.session.store.name,
+            strings=self.strings,
+            deadline_s=wallet.qr_deadline_s,
+        )
+        self.app.push_screen(modal, self._wallet_done)
+
+    def _wallet_usable(self, started: bool) -> bool:
+        """Refuse a wallet payment the till cannot take now, saying why (and ring)."""
+        if not started:
+            self._refuse(
+                Refused("wallet_unavailable", "", self.strings("refused.wallet_unavailable"))
+            )
+            return False
+        if not self.session.gateway_online():
+            # Refused before anything is journaled or sent: an offline payment would
+            # only wait out its timeouts and then be reversed.
+            self._refuse(Refused("wallet_offline", "", self.strings("wallet.gateway_unreachable")))
+            self._show_status()
+            return False
+        return True
 
     def _wallet_done(self, result: WalletResult | PosError | None) -> None:
         from pos.payments.micropay import Outcome
@@ -409,6 +511,9 @@ class SaleScreen(Screen[None]):
             self._say(self.strings("wallet.paid", receipt=result.sale.receipt_no))
             return
         payment = result.payment
+        if result.part_paid:
+            self._part_taken("wechat", payment.total_fee)
+            return
         self.app.bell()
         if payment.outcome is Outcome.REVERSED:
             self._say(self.strings("wallet.reversed"), error=True)
@@ -422,8 +527,90 @@ class SaleScreen(Screen[None]):
     def action_reprint(self) -> None:
         self._reprint(None)
 
+    def action_returns(self) -> None:
+        def answered(receipt_no: str | None) -> None:
+            if receipt_no and receipt_no.strip():
+                self._open_receipt(receipt_no.strip())
+
+        self.app.push_screen(
+            AskText(self.strings("return.ask_title"), self.strings("return.ask")), answered
+        )
+
+    @work(thread=True, group="ledger")
     def _open_receipt(self, receipt_no: str) -> None:
-        self._reprint(receipt_no)
+        """A scanned or typed receipt: the sale, to return goods from or print a copy."""
+        from pos.returns import find_sale
+
+        try:
+            returnable = find_sale(self.checkout.ledger, receipt_no)
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        self.app.call_from_thread(
+            self.app.push_screen, ReturnSale(returnable, self.strings), self._return_picked
+        )
+
+    def _return_picked(self, picked: ReturnPicked | CopyAsked | None) -> None:
+        if isinstance(picked, CopyAsked):
+            self._reprint(picked.receipt_no)
+        elif isinstance(picked, ReturnPicked):
+            # An override's detail is flat: the lines as "line:units" pairs.
+            lines = " ".join(f"{line_no}:{units}" for line_no, units in picked.picks.items())
+            detail = {"receipt_no": picked.receipt_no, "lines": lines, "amount": picked.amount}
+
+            def approved(manager: StaffMember | None) -> None:
+                if manager is not None:
+                    self._make_return(picked, manager)
+
+            self.app.push_screen(self._approval("refund", "action.returns", detail), approved)
+
+    @work(thread=True, group="ledger")
+    def _make_return(self, picked: ReturnPicked, manager: StaffMember) -> None:
+        from pos.cash_drawer import open_drawer
+        from pos.returns import complete_return, start_return
+
+        ledger = self.checkout.ledger
+        client = self.session.wallet()
+        refunders: dict[str, Refunder] = {"wechat": client} if client is not None else {}
+        try:
+            record = start_return(
+                ledger,
+                picked.receipt_no,
+                picked.picks,
+                cashier=self.session.cashier.staff_no,
+                manager=manager.staff_no,
+                receipt_prefix=self.checkout.till.receipt_prefix,
+            )
+            done = complete_return(ledger, record, refunders)
+        except PosError as error:
+            self.app.call_from_thread(self._error, error)
+            return
+        self.session.receipt_queued()
+        self.app.call_from_thread(self._returned, done)
+        if done.cash_back:
+            try:
+                open_drawer(self.session.drawer, ledger, reason="refund", staff_no=manager.staff_no)
+            except PosError as error:
+                self.app.call_from_thread(self._error, error)
+
+    def _returned(self, done: ReturnRecord) -> None:
+        from receipts.text import receipt_lines
+
+        lines = receipt_lines(
+            done, self.session.store, lang=self.strings.lang, zone=self.session.zone
+        )
+        self.query_one("#receipt-text", Static).update(Text("\n".join(lines)))
+        self.query_one("#main", ContentSwitcher).current = "last-receipt"
+        self.query_one("#change-label", Label).update(Text(self.strings("return.cash_back")))
+        self.query_one("#change", Digits).update(f"¥{format_amount(done.cash_back)}")
+        self.query_one("#change-box").display = True
+        refused = [result.reason for result in done.results if result.reason]
+        said = self.strings(
+            "return.done", receipt=done.receipt_no, amount=format_amount(done.amount)
+        )
+        if refused:
+            said += " · " + self.strings("return.in_cash", reason="; ".join(refused))
+        self._say(said, error=bool(refused))
 
     @work(thread=True, group="ledger")
     def _reprint(self, receipt_no: str | None) -> None:
@@ -502,6 +689,7 @@ class SaleScreen(Screen[None]):
         if self._paying:
             return
         try:
+            self.checkout.check_changeable()
             change()
         except PosError as error:
             self._say(f"{error.title} · {error.message}", error=True)
@@ -580,7 +768,13 @@ class SaleScreen(Screen[None]):
     def _show_sale(self) -> None:
         totals = self.checkout.cart.totals()
         self.query_one(CartTable).show(self.checkout.cart, totals, self.strings)
-        self.query_one(TotalsPanel).show(totals, self.strings)
+        checkout = self.checkout
+        self.query_one(TotalsPanel).show(
+            totals,
+            self.strings,
+            paid=sum(tender.amount for tender in checkout.tenders),
+            part=checkout.part,
+        )
 
     def show_devices(self, printer: PrinterReport | None, scanner: DeviceStatus | None) -> None:
         """The printer's and the scanner's latest states (attributes down from the app)."""
@@ -597,7 +791,8 @@ class SaleScreen(Screen[None]):
                 store_id=session.store_id,
                 cashier=f"{session.cashier.staff_no} {session.cashier.name}",
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
-                online=False,
+                # No sync yet: online means wallet payments can reach their gateway.
+                online=bool(session.gateway_online()),
                 backlog=self._backlog,
                 printer=f"device.{printer.status.state.value}" if printer else "device.starting",
                 printer_waiting=printer.waiting if printer else 0,
