@@ -167,10 +167,10 @@ class MicropayClient:
         )
         if answer is not None:
             if answer.get("result_code") == "SUCCESS":
-                return _paid(out_trade_no, answer)
+                return paid_payment(out_trade_no, answer)
             code = answer.get("err_code", "")
             if code in DEFINITE_FAILURES:
-                return Payment(out_trade_no, Outcome.FAILED, reason=_reason(answer))
+                return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(answer))
             if code == "USERPAYING":
                 on_progress(Progress.WAITING_FOR_PASSWORD)
         return self._settle(out_trade_no, started, on_progress, cancel, first_wait=True)
@@ -207,9 +207,9 @@ class MicropayClient:
             if state is not None:
                 trade_state = state.get("trade_state", "")
                 if trade_state == "SUCCESS":
-                    return _paid(out_trade_no, state)
+                    return paid_payment(out_trade_no, state)
                 if trade_state in ("CLOSED", "REVOKED"):
-                    return Payment(out_trade_no, Outcome.FAILED, reason=_reason(state))
+                    return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(state))
                 if trade_state == "PAYERROR":
                     break  # reverse it: the gateway's advice for a failed payment
                 if trade_state == "USERPAYING":
@@ -240,8 +240,8 @@ class MicropayClient:
                 continue
             if answer.get("err_code") == "ORDERNOTEXIST":
                 # The micropay never arrived: nothing was charged, nothing to reverse.
-                return Payment(out_trade_no, Outcome.FAILED, reason=_reason(answer))
-            return Payment(out_trade_no, Outcome.UNRESOLVED, reason=_reason(answer))
+                return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(answer))
+            return Payment(out_trade_no, Outcome.UNRESOLVED, reason=gateway_reason(answer))
         return Payment(
             out_trade_no, Outcome.UNRESOLVED, reason="the gateway did not confirm the reverse"
         )
@@ -278,7 +278,7 @@ class MicropayClient:
                 continue
             if answer.get("result_code") == "SUCCESS":
                 return Refund(out_refund_no, True, refund_fee, answer.get("refund_id", ""))
-            return Refund(out_refund_no, False, 0, reason=_reason(answer))
+            return Refund(out_refund_no, False, 0, reason=gateway_reason(answer))
         return Refund(
             out_refund_no,
             False,
@@ -335,7 +335,8 @@ class MicropayClient:
         return answer
 
 
-def _paid(out_trade_no: str, answer: Fields) -> Payment:
+def paid_payment(out_trade_no: str, answer: Fields) -> Payment:
+    """A PAID payment from the gateway's answer (micropay, orderquery, a notify)."""
     return Payment(
         out_trade_no,
         Outcome.PAID,
@@ -345,7 +346,8 @@ def _paid(out_trade_no: str, answer: Fields) -> Payment:
     )
 
 
-def _reason(answer: Fields) -> str:
+def gateway_reason(answer: Fields) -> str:
+    """Why an order failed or stands where it does, in the gateway's words."""
     return (
         answer.get("err_code_des")
         or answer.get("trade_state_desc")

@@ -41,7 +41,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from pos.errors import PosError
-from pos.payments.micropay import GatewaySettings, MicropayClient, Outcome, Payment
+from pos.payments.micropay import (
+    GatewaySettings,
+    MicropayClient,
+    Outcome,
+    Payment,
+    gateway_reason,
+    paid_payment,
+)
 from pos.payments.wechat_v2 import MAX_MESSAGE_BYTES, ProtocolError, check_signature, from_xml
 
 DEFAULT_DEADLINE_S = 120.0
@@ -144,7 +151,8 @@ class NativePayClient:
             code = answer.get("err_code", "")
             raise NativePayError(
                 "WeChat Pay refused the QR",
-                f"The gateway would not create order {out_trade_no}: {_reason(answer)} ({code}).",
+                f"The gateway would not create order {out_trade_no}: "
+                f"{gateway_reason(answer)} ({code}).",
                 code,
             )
         raise NativePayError(
@@ -188,9 +196,9 @@ class NativePayClient:
                 if state is not None:
                     trade_state = state.get("trade_state", "")
                     if trade_state == "SUCCESS":
-                        return _paid(out_trade_no, state)
+                        return paid_payment(out_trade_no, state)
                     if trade_state in ("CLOSED", "REVOKED"):
-                        return Payment(out_trade_no, Outcome.FAILED, reason=_reason(state))
+                        return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(state))
             if self._clock() >= deadline:
                 break
             self._pause_until(min(next_query, deadline), None if heard else notified, cancel)
@@ -227,12 +235,12 @@ class NativePayClient:
             if answer.get("result_code") == "SUCCESS":
                 return Payment(out_trade_no, Outcome.FAILED, reason="closed unpaid")
             if code in ("ORDERCLOSED", "ORDERNOTEXIST"):
-                return Payment(out_trade_no, Outcome.FAILED, reason=_reason(answer))
+                return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(answer))
             if code == "ORDERPAID":
                 return self._fetch_paid(out_trade_no, notified)
             if code not in _RETRIED:
                 # Refused for good: the QR may still be payable, so a person must look.
-                return Payment(out_trade_no, Outcome.UNRESOLVED, reason=_reason(answer))
+                return Payment(out_trade_no, Outcome.UNRESOLVED, reason=gateway_reason(answer))
         return Payment(
             out_trade_no, Outcome.UNRESOLVED, reason="the gateway did not confirm the close"
         )
@@ -246,7 +254,7 @@ class NativePayClient:
                 self._pause(settings.reverse_every_s)
             state = self._gateway.query(out_trade_no)
             if state is not None and state.get("trade_state") in ("SUCCESS", "REFUND"):
-                return _paid(out_trade_no, state)
+                return paid_payment(out_trade_no, state)
         if isinstance(notified, Notified) and notified.payment is not None:
             return notified.payment
         return Payment(
@@ -297,24 +305,6 @@ def refund_in_full(gateway: MicropayClient, out_trade_no: str, total_fee: int) -
 
 def _is_set(event: threading.Event | None) -> bool:
     return event is not None and event.is_set()
-
-
-def _paid(out_trade_no: str, answer: Fields) -> Payment:
-    return Payment(
-        out_trade_no,
-        Outcome.PAID,
-        total_fee=int(answer.get("total_fee", "0") or 0),
-        openid=answer.get("openid", ""),
-        transaction_id=answer.get("transaction_id", ""),
-    )
-
-
-def _reason(answer: Fields) -> str:
-    return (
-        answer.get("err_code_des")
-        or answer.get("trade_state_desc")
-        or answer.get("err_code", "failed")
-    )
 
 
 # -- the notify ---------------------------------------------------------------------------
@@ -411,7 +401,7 @@ class NotifyReceiver(AbstractContextManager["NotifyReceiver"]):
         if fields.get("return_code") != "SUCCESS" or fields.get("result_code") != "SUCCESS":
             # Signed, but not a payment: nothing to signal, and nothing to send again.
             return True, ""
-        payment = _paid(out_trade_no, fields)
+        payment = paid_payment(out_trade_no, fields)
         with self._lock:
             event = self._events.setdefault(out_trade_no, Notified(out_trade_no))
             if event.payment is None:

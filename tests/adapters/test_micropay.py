@@ -28,11 +28,6 @@ PAYER = "424242"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sandbox(clock: ManualClock) -> WalletSandbox:
     return WalletSandbox(
         SandboxConfig(appid="wx8888888888888888", mch_id="1900000109", clock=clock)

@@ -43,11 +43,6 @@ NOTIFY_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sandbox(clock: ManualClock) -> WalletSandbox:
     return WalletSandbox(
         SandboxConfig(
