@@ -131,10 +131,27 @@ def complete_return(
 
 
 def settle_open_returns(ledger: Ledger, refunders: Mapping[str, Refunder]) -> list[ReturnRecord]:
-    """Finish every return a crash (or a silent gateway) left open; blocking."""
+    """Finish every return a crash (or a silent gateway) left open; blocking.
+
+    One that cannot be finished yet (its wallet is unavailable or silent) does not
+    hold up the others; it stays open, and the first such error is raised at the end.
+    """
     with ledger.read() as conn:
         pending = open_returns(conn)
-    return [complete_return(ledger, record, refunders) for record in pending]
+    done, waiting = [], []
+    for record in pending:
+        try:
+            done.append(complete_return(ledger, record, refunders))
+        except PosError as error:
+            waiting.append(error)
+    if waiting:
+        first = waiting[0]
+        raise PosError(
+            first.title,
+            f"{len(waiting)} return(s) still waiting for their refund "
+            f"({len(done)} finished): {first.message}",
+        )
+    return done
 
 
 def _refund(part: RefundPart, order_total: int, refunders: Mapping[str, Refunder]) -> RefundResult:

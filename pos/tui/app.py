@@ -152,6 +152,8 @@ class PosApp(App[None]):
         try:
             wallet = opener(self.config)
             if wallet is None:
+                # Returns refunded in cash only can still have been cut off by a crash.
+                settle_open_returns(ledger, {})
                 return
             # Started before the wallet is offered to the sale: a scan then meets a
             # known state, never the offline of "not probed yet".
@@ -386,6 +388,7 @@ class PosApp(App[None]):
             wallet=self.wallet_client,
             store_qr=self.wallet,
             gateway_online=self.gateway_online,
+            customer_display=self.devices.customer_display,
         )
         screen = SaleScreen(session, self.strings)
         screen.show_devices(self.printer_report, self.scanner_status)

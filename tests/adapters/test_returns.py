@@ -163,3 +163,23 @@ def test_a_wallet_refund_waits_when_there_is_no_gateway(
 def test_an_unknown_receipt_is_refused(checkout: Checkout) -> None:
     with pytest.raises(PosError, match="T01-999999 is not in this till"):
         find_sale(checkout.ledger, "T01-999999")
+
+
+def test_a_return_waiting_for_its_wallet_does_not_hold_up_a_cash_one(
+    checkout: Checkout, gateway: MicropayClient
+) -> None:
+    by_wallet = wallet_sale(checkout, gateway, 1)
+    checkout.scan(WATER)
+    in_cash = checkout.pay_cash()
+    for sale in (by_wallet, in_cash):  # both cut off by a crash before their refunds
+        start_return(
+            checkout.ledger, sale.receipt_no, {1: 1}, cashier="101", manager="900",
+            receipt_prefix="T01-",
+        )  # fmt: skip
+    with pytest.raises(PosError, match=r"1 return\(s\) still waiting .*\(1 finished\)"):
+        settle_open_returns(checkout.ledger, {})  # a start with no wallet configured
+    with checkout.ledger.read() as conn:
+        (still_open,) = open_returns(conn)
+    assert still_open.sale_receipt_no == by_wallet.receipt_no
+    (done,) = settle_open_returns(checkout.ledger, {"wechat": gateway})
+    assert done.sale_receipt_no == by_wallet.receipt_no
