@@ -1,18 +1,25 @@
 """Shared fixtures: the demo store's configuration, its ledger on a real SQLite file in
-tmp_path, and a checkout selling on that ledger."""
+tmp_path, a checkout selling on that ledger, and the wallet sandbox on 127.0.0.1 with a
+micropay client for it, on one manual clock (the client's waits advance it, so the
+protocol's schedule runs without real time)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from cloud.wallet.app import WalletSandbox
+from cloud.wallet.config import ManualClock, SandboxConfig
+from cloud.wallet.server import running
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config, load_config
 from pos.ledger.database import Ledger
+from pos.payments.micropay import GatewaySettings, MicropayClient
 
 
 @pytest.fixture
@@ -40,3 +47,21 @@ def checkout(demo_ledger: Ledger, demo_config: Config) -> Checkout:
         Till("T01", "T01-", "101"),
         demo_config.settings.scanner.rules(),
     )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sandbox(clock: ManualClock) -> WalletSandbox:
+    return WalletSandbox(SandboxConfig(clock=clock))
+
+
+@pytest.fixture
+def gateway(sandbox: WalletSandbox, clock: ManualClock) -> Iterator[MicropayClient]:
+    merchant = sandbox.state.config
+    with running(sandbox) as url, httpx.Client() as http:
+        settings = GatewaySettings(url, merchant.appid, merchant.mch_id, merchant.api_key)
+        yield MicropayClient(settings, http, clock=clock, sleep=clock.advance)
