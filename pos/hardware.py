@@ -1,4 +1,4 @@
-"""The configured devices, built from [scanner], [printer] and [drawer].
+"""The configured devices, built from [scanner], [printer], [drawer] and [customer_display].
 
 Part of the composition root: the only place that turns settings into adapters, so
 the TUI, the CLI's device commands and `pos doctor` all see the same devices. Device
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from devices.customer_display import CustomerDisplay, NoCustomerDisplay
 from devices.drawer import CashDrawer
 from devices.errors import DeviceError
 from pos.config import Config
@@ -42,11 +43,15 @@ class Devices:
     printer_name: str
     """Where receipts go, for people: "network 192.168.1.50:9100"."""
     scanner_name: str
+    customer_display: CustomerDisplay = field(default_factory=NoCustomerDisplay)
+    """Shows the amount and the store's payment QR to the customer; by default none."""
+    customer_display_name: str = "none"
 
     def close(self) -> None:
         if self.scanner is not None:
             self.scanner.stop()
         self.printer.close()
+        self.customer_display.close()
 
 
 def build_devices(config: Config) -> Devices:
@@ -56,13 +61,40 @@ def build_devices(config: Config) -> Devices:
     printer, printer_name = build_printer(config)
     drawer = config.settings.drawer
     scanner, scanner_name = build_scanner(config)
+    display, display_name = build_customer_display(config)
     return Devices(
         printer=printer,
         drawer=PrinterDrawer(printer, drawer.pin, drawer.pulse_ms),
         scanner=scanner,
         printer_name=printer_name,
         scanner_name=scanner_name,
+        customer_display=display,
+        customer_display_name=display_name,
     )
+
+
+def build_customer_display(config: Config) -> tuple[CustomerDisplay, str]:
+    """The customer-facing display; nothing is opened until there is something to show."""
+    settings = config.settings.customer_display
+    match settings.kind:
+        case "none":
+            return NoCustomerDisplay(), "none"
+        case "tty":
+            from devices.customer_display import TtyDisplay
+
+            path = config.path(_required(settings.path, "customer_display.path"))
+            return TtyDisplay(path, settings.timeout_s), f"tty {path}"
+        case "file":
+            from devices.customer_display import FileDisplay
+
+            configured = settings.out_dir
+            # Beside the simulated printer's receipts folder, in the data directory.
+            out_dir = (
+                config.path(configured)
+                if configured is not None
+                else config.data_dir / "customer-display"
+            )
+            return FileDisplay(out_dir), f"file {out_dir}"
 
 
 def build_printer(config: Config) -> tuple[Printer, str]:

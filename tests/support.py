@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 
 def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
     """Rows straight from the SQLite file, with a plain sqlite3 connection of its own."""
@@ -16,3 +18,23 @@ def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, A
         return [dict(row) for row in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+# (top module dark, bottom module dark) of each half-block character, black on white.
+MODULES = {"█": (True, True), "▀": (True, False), "▄": (False, True), " ": (False, False)}
+# Screen pixels a module: a character cell is 1 module wide and 2 high.
+SCALE = 6
+
+
+def picture(lines: list[str]) -> Image.Image:
+    """Half-block QR text (receipts.qr_text) as a terminal shows it: each character two
+    square modules, one over the other, dark ink on a white background."""
+    rows: list[list[bool]] = []
+    for line in lines:
+        pairs = [MODULES[char] for char in line]
+        rows.append([top for top, _bottom in pairs])
+        rows.append([bottom for _top, bottom in pairs])
+    width, height = len(rows[0]), len(rows)
+    dots = bytes(0 if dark else 255 for row in rows for dark in row)
+    image = Image.frombytes("L", (width, height), dots)
+    return image.resize((width * SCALE, height * SCALE), Image.Resampling.NEAREST)

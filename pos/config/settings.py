@@ -228,7 +228,32 @@ class PrinterSettings(Section):
         return self
 
 
-def _require_address(device: ScannerSettings | PrinterSettings, needed: dict[str, str]) -> None:
+class CustomerDisplaySettings(Section):
+    """[customer_display]: a screen facing the customer that shows the amount and the
+    store's payment QR while a store-QR payment waits."""
+
+    kind: Literal["none", "tty", "file"] = "none"
+    """none: no customer display; tty: a second screen attached as a terminal device at
+    `path` (/dev/tty2, a serial console); file: customer-display.png and
+    customer-display.txt written to `out_dir`, for a kiosk browser or an image viewer."""
+    path: Path | None = None
+    """tty: the display's terminal device (/dev/tty2, /dev/ttyUSB0)."""
+    out_dir: Path | None = None
+    """file: where the display's files are written. Default: the customer-display
+    folder of the data directory."""
+    timeout_s: float = Field(default=1.0, gt=0, le=10)
+    """tty: how long the display may take nothing before an update counts as failed
+    (the payment goes on without it)."""
+
+    @model_validator(mode="after")
+    def _where_to(self) -> CustomerDisplaySettings:
+        _require_address(self, {"tty": "path"})
+        return self
+
+
+def _require_address(
+    device: ScannerSettings | PrinterSettings | CustomerDisplaySettings, needed: dict[str, str]
+) -> None:
     """A device kind that needs an address (url, path, ...) must have it."""
     key = needed.get(device.kind)
     if key is not None and getattr(device, key) is None:
@@ -328,6 +353,8 @@ class Settings(Section):
     """[printer]"""
     drawer: DrawerSettings = DrawerSettings()
     """[drawer]"""
+    customer_display: CustomerDisplaySettings = CustomerDisplaySettings()
+    """[customer_display]"""
     security: SecuritySettings = SecuritySettings()
     """[security]"""
     payments: PaymentsSettings = PaymentsSettings()

@@ -3,7 +3,6 @@ wallet payments and refunds go through the sandbox the demo runs on 127.0.0.1.""
 
 from __future__ import annotations
 
-import httpx
 from textual.widgets import Digits, Static
 from tui_helpers import (
     MANAGER,
@@ -11,6 +10,7 @@ from tui_helpers import (
     TillUnderTest,
     approve,
     cart_rows,
+    customer_pays_the_store_qr,
     message,
     settle,
     start_selling,
@@ -123,14 +123,7 @@ async def test_the_store_qr_is_paid_by_the_customer_and_the_sale_commits(
         assert (order["trade_type"], order["amount"]) == ("NATIVE", 400)
 
         # The customer scans it and pays (the sandbox's admin route plays the phone).
-        wallet = app.wallet()
-        assert wallet is not None
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"{wallet.native.settings.url}/sandbox/native/pay",
-                json={"out_trade_no": order["out_trade_no"], "payer": PAYER},
-            )
-        assert answer.status_code == 200, answer.text
+        await customer_pays_the_store_qr(app, order["out_trade_no"], PAYER)
         await until(pilot, lambda: isinstance(app.screen, SaleScreen), "the payment to end")
         await settle(pilot)
         assert message(screen) == "微信支付成功 T01-000001"

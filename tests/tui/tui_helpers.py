@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.text import Text
 from sqlalchemy import select
 from textual import events
@@ -35,6 +36,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from devices.customer_display import CustomerDisplay
 from devices.drawer import SimulatedDrawer
 from devices.printer_sim import SimulatedPrinter
 from pos.bootstrap import open_ledger
@@ -86,10 +88,12 @@ class TillUnderTest:
         *,
         language: str | None = None,
         wallet_opener: Callable[[Config], Wallet | None] | None = None,
+        display: CustomerDisplay | None = None,
     ) -> PosApp:
         """A new app on this data folder: the first start, or a restart after a quit or
         a crash. `language` overrides [ui] language as pos.toml would; `wallet_opener`
-        replaces the configured wallet (PosApp's keyword of that name)."""
+        replaces the configured wallet (PosApp's keyword of that name); `display` is
+        the customer display (none by default)."""
         config = self.config
         if language is not None:
             settings = config.settings
@@ -98,6 +102,8 @@ class TillUnderTest:
         ledger = open_ledger(config) if self.clock is None else open_ledger(config, self.clock)
         self.ledgers.append(ledger)
         devices = Devices(self.printer, self.drawer, None, "simulator", "keyboard wedge")
+        if display is not None:
+            devices.customer_display = display
         return PosApp(config, ledger, devices, wallet_opener=wallet_opener)
 
     def events(self, type_: str) -> list[dict[str, Any]]:
@@ -163,6 +169,19 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> 
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def customer_pays_the_store_qr(app: PosApp, out_trade_no: str, payer: str) -> None:
+    """The customer scans the store's QR for the order and pays: the wallet sandbox's
+    admin route plays the phone."""
+    wallet = app.wallet()
+    assert wallet is not None
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{wallet.native.settings.url}/sandbox/native/pay",
+            json={"out_trade_no": out_trade_no, "payer": payer},
+        )
+    assert answer.status_code == 200, answer.text
 
 
 async def settle(pilot: Pilot[Any]) -> None:

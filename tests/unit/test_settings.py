@@ -98,3 +98,20 @@ def test_a_wallet_gateway_that_is_no_http_url_is_named_in_the_error(
         parse_settings({"payments": {"wechat": {"gateway_url": url}}}, tmp_path / "pos.toml")
     assert "[payments.wechat] gateway_url" in raised.value.message
     assert 'must be "sandbox" or an http(s) URL' in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ({"kind": "tty"}, '[customer_display]: kind = "tty" needs path'),
+        ({"kind": "screen"}, "[customer_display] kind"),
+        ({"kind": "tty", "path": "/dev/tty2", "timeout_s": 0}, "[customer_display] timeout_s"),
+        ({"kind": "file", "outdir": "x"}, "[customer_display] outdir: unknown key"),
+    ],
+)
+def test_a_bad_customer_display_is_named_in_the_error(
+    table: dict[str, Any], named: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings({"customer_display": table}, tmp_path / "pos.toml")
+    assert named in raised.value.message

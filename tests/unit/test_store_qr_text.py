@@ -5,28 +5,9 @@ from __future__ import annotations
 
 import pytest
 import zxingcpp
-from PIL import Image
+from support import MODULES, picture
 
-from pos.tui.screens.store_qr import QUIET_ZONE, half_blocks, qr_matrix, qr_text
-
-# (top module dark, bottom module dark) of each character, black on white.
-MODULES = {"█": (True, True), "▀": (True, False), "▄": (False, True), " ": (False, False)}
-# Screen pixels a module: a character cell is 1 module wide and 2 high.
-SCALE = 6
-
-
-def picture(lines: list[str]) -> Image.Image:
-    """The text as a terminal shows it: each character two square modules, one over
-    the other, dark ink on a white background."""
-    rows: list[list[bool]] = []
-    for line in lines:
-        pairs = [MODULES[char] for char in line]
-        rows.append([top for top, _bottom in pairs])
-        rows.append([bottom for _top, bottom in pairs])
-    width, height = len(rows[0]), len(rows)
-    dots = bytes(0 if dark else 255 for row in rows for dark in row)
-    image = Image.frombytes("L", (width, height), dots)
-    return image.resize((width * SCALE, height * SCALE), Image.Resampling.NEAREST)
+from receipts.qr_text import QUIET_ZONE, half_blocks, qr_matrix, qr_text
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from receipts.words import local_time
 if TYPE_CHECKING:
     # The ledger-backed modules load in the background after the first frame (see
     # PosApp); at run time they are imported where the workers use them.
+    from devices.customer_display import CustomerDisplay
     from devices.drawer import CashDrawer
     from devices.scans import DeviceStatus
     from pos.checkout import Checkout
@@ -79,6 +80,8 @@ class SaleSession:
     gateway_online: Callable[[], bool | None]
     """Whether the wallet gateway can be reached now (safe from any thread); None
     without wallet payments."""
+    customer_display: CustomerDisplay | None = None
+    """The screen facing the customer, shown the store QR; None: there is none."""
 
 
 class SaleScreen(Screen[None]):
@@ -478,6 +481,7 @@ class SaleScreen(Screen[None]):
             store=self.session.store.name,
             strings=self.strings,
             deadline_s=wallet.qr_deadline_s,
+            display=self.session.customer_display,
         )
         self.app.push_screen(modal, self._wallet_done)
 

@@ -2,19 +2,19 @@
 and pays the amount due; its live state and a countdown.
 
 The payment runs in a worker (the QR stays up to its deadline, 120 s by default). The
-QR is drawn in text, two modules a character with half blocks, black on white with
-its quiet zone, so a phone scans it from the screen. Esc cancels safely: the order is
-closed, so the QR can no longer be paid, and a customer who paid in that moment is
-still paid. The modal closes itself with the result: what WalletPayment returns.
-
-Half blocks are narrow in a terminal whose "ambiguous width" is narrow (the usual
-default, also with a zh-CN locale); one set to wide would draw the QR twice as wide,
-and unreadable.
+QR is drawn in text (receipts.qr_text: two modules a character with half blocks),
+black on white with its quiet zone, so a phone scans it from the screen. The customer
+display, when there is one, shows it too from the worker, and is cleared when the
+payment ends; a display that fails is a notice, never a failed payment. Esc cancels
+safely: the order is closed, so the QR can no longer be paid, and a customer who paid
+in that moment is still paid. The modal closes itself with the result: what WalletPayment returns.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -30,49 +30,19 @@ from textual.worker import Worker, WorkerState
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount
 from pos.tui.i18n import Strings
+from receipts.qr_text import qr_text
 
 if TYPE_CHECKING:
+    from devices.customer_display import CustomerDisplay
     from pos.checkout import Checkout
     from pos.payments.native import NativePayClient, NativeProgress, NotifyReceiver
     from pos.payments.wallet_tender import WalletResult
 
-QUIET_ZONE = 4
-"""Light modules around the code, as the QR standard asks: a phone finds the code by
-the contrast at its edge, and the dialog's own colours are no quiet zone."""
+log = logging.getLogger(__name__)
+
 # Dark modules are the characters' foreground, light ones their background; exact RGB,
 # not the named colours a terminal theme may remap to greys.
 QR_STYLE = Style(color="#000000", bgcolor="#ffffff")
-# (top module dark, bottom module dark) -> the character that draws both.
-_BLOCKS = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
-
-
-def qr_matrix(data: str, quiet_zone: int = QUIET_ZONE) -> list[list[bool]]:
-    """The QR code of `data` (error correction M) as rows of modules, True for dark,
-    with its quiet zone."""
-    import qrcode  # type: ignore[import-untyped]  # here: it loads Pillow
-
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=quiet_zone)
-    code.add_data(data.encode("utf-8"))
-    code.make(fit=True)
-    matrix: list[list[bool]] = code.get_matrix()
-    return matrix
-
-
-def half_blocks(matrix: list[list[bool]]) -> list[str]:
-    """The modules as text, two rows a line: a character cell is about twice as high as
-    it is wide, so each module comes out square."""
-    rows = list(matrix)
-    if len(rows) % 2:
-        rows.append([False] * len(rows[0]))  # a light row: more quiet zone
-    return [
-        "".join(_BLOCKS[pair] for pair in zip(top, bottom, strict=True))
-        for top, bottom in zip(rows[::2], rows[1::2], strict=True)
-    ]
-
-
-def qr_text(data: str) -> list[str]:
-    """The lines that draw `data`'s QR code (QR_STYLE colours them)."""
-    return half_blocks(qr_matrix(data))
 
 
 class StoreQrPayment(ModalScreen["WalletResult | PosError"]):
@@ -120,9 +90,11 @@ class StoreQrPayment(ModalScreen["WalletResult | PosError"]):
         store: str,
         strings: Strings,
         deadline_s: float | None = None,
+        display: CustomerDisplay | None = None,
     ) -> None:
         """`store` is the order's description on the customer's phone; `deadline_s`
-        how long the QR stays up (by default native.DEFAULT_DEADLINE_S)."""
+        how long the QR stays up (by default native.DEFAULT_DEADLINE_S); `display` the
+        customer display that shows the QR too, if there is one."""
         super().__init__()
         if deadline_s is None:
             from pos.payments.native import DEFAULT_DEADLINE_S  # loaded with `native`
@@ -134,6 +106,8 @@ class StoreQrPayment(ModalScreen["WalletResult | PosError"]):
         self._store = store
         self._strings = strings
         self._deadline_s = deadline_s
+        self._display = display
+        self._display_failed = False  # one notice a payment, not one per update
         self._cancel = threading.Event()
         self._due = checkout.next_amount()
         self._left = int(deadline_s)
@@ -168,9 +142,17 @@ class StoreQrPayment(ModalScreen["WalletResult | PosError"]):
     def _pay(self) -> WalletResult | PosError:
         from pos.payments.store_qr_tender import pay_by_store_qr
 
+        shown = False
+
         def on_code(code_url: str) -> None:
+            nonlocal shown
             lines = qr_text(code_url)  # here in the worker, off the event loop
             self.app.call_from_thread(self._show_code, lines)
+            if self._display is not None:
+                shown = True
+                show = self._display.show_payment
+                title = self._strings("qr.title")
+                self._on_display(lambda: show(self._due, code_url, [self._store, title]))
 
         try:
             return pay_by_store_qr(
@@ -185,6 +167,33 @@ class StoreQrPayment(ModalScreen["WalletResult | PosError"]):
             )
         except PosError as error:
             return error
+        finally:
+            # Paid, failed or cancelled: the QR must not stay up for the next customer.
+            if shown and self._display is not None:
+                self._on_display(self._display.clear)
+
+    def _on_display(self, update: Callable[[], None]) -> None:
+        """Runs a customer display update (worker thread); a failure is a notice and
+        the payment goes on: the QR is on the till's screen as well."""
+        try:
+            update()
+        except PosError as error:
+            problem = error
+        except Exception as error:  # a display's bug must not fail a payment either
+            log.exception("customer display update failed")
+            problem = PosError("Customer display failed", f"{type(error).__name__}: {error}")
+        else:
+            return
+        if not self._display_failed:
+            self._display_failed = True
+            self.app.call_from_thread(
+                self.app.notify,
+                problem.message,
+                title=problem.title,
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # Dismissed once the worker has finished, not from inside it: closing the
