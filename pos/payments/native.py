@@ -54,6 +54,9 @@ from pos.payments.wechat_v2 import MAX_MESSAGE_BYTES, ProtocolError, check_signa
 DEFAULT_DEADLINE_S = 120.0
 """How long a QR stays on screen before the till closes its order."""
 NOTIFY_PATH = "/wechat/notify"
+CLOSED_UNPAID = "收款码已关闭，未扣款"
+"""The reason of a QR order closed unpaid, in the gateway's own language like its other
+reasons (the cashier reads it in the payment's refusal)."""
 
 _log = logging.getLogger(__name__)
 # How often a wait looks at the notify and the cancel button between queries.
@@ -233,7 +236,7 @@ class NativePayClient:
                 continue  # closed or not, no one knows: closing again is harmless
             code = answer.get("err_code", "")
             if answer.get("result_code") == "SUCCESS":
-                return Payment(out_trade_no, Outcome.FAILED, reason="closed unpaid")
+                return Payment(out_trade_no, Outcome.FAILED, reason=CLOSED_UNPAID)
             if code in ("ORDERCLOSED", "ORDERNOTEXIST"):
                 return Payment(out_trade_no, Outcome.FAILED, reason=gateway_reason(answer))
             if code == "ORDERPAID":
