@@ -18,6 +18,7 @@ either way; staff numbers and PINs typed here are shorter than 6 characters.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -35,6 +36,7 @@ from textual._time import get_time
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
+from textual.worker import WorkerCancelled
 
 from devices.customer_display import CustomerDisplay
 from devices.drawer import SimulatedDrawer
@@ -188,11 +190,14 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker runs and the event loop has handled what they reported.
 
     A worker's report can start the next worker (sign-in -> find the shift -> build
-    the checkout), so this waits again until a round starts nothing new.
+    the checkout), so this waits again until a round starts nothing new. An exclusive
+    worker replaced by a newer call (the status poll) ends cancelled: that is the app
+    working as designed, so it only means waiting another round.
     """
     app = pilot.app
     for _ in range(50):
-        await app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         if all(worker.is_finished for worker in app.workers):
             return

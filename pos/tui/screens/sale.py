@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from receipts.sale_receipt import StoreHeader
 
 STATUS_REFRESH_S = 5.0
+_W = TypeVar("_W")
+"""A wallet client of some kind (the micropay client, the store-QR wallet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,10 +450,13 @@ class SaleScreen(Screen[None]):
         self.query_one("#change-box").display = False
 
     def _pay_by_wallet(self, presented: WalletPresented) -> None:
-        client = self.session.wallet()
-        if presented.provider != "wechat" or not self._wallet_usable(client is not None):
+        # WeChat Pay is the one wallet this till takes; another provider's code is
+        # refused as unavailable, like a wallet that has not started.
+        client = self._wallet_ready(
+            self.session.wallet() if presented.provider == "wechat" else None
+        )
+        if client is None:
             return
-        assert client is not None  # checked by _wallet_usable
         self._paying = True
         modal = WalletPayment(
             self.checkout,
@@ -469,10 +474,11 @@ class SaleScreen(Screen[None]):
         if self.checkout.cart.is_empty:
             self._say(self.strings("notice.nothing_to_pay"), error=True)
             return
-        wallet = self.session.store_qr()
-        if self._paying or not self._wallet_usable(wallet is not None):
+        if self._paying:
             return
-        assert wallet is not None  # checked by _wallet_usable
+        wallet = self._wallet_ready(self.session.store_qr())
+        if wallet is None:
+            return
         self._paying = True
         modal = StoreQrPayment(
             self.checkout,
@@ -485,20 +491,20 @@ class SaleScreen(Screen[None]):
         )
         self.app.push_screen(modal, self._wallet_done)
 
-    def _wallet_usable(self, started: bool) -> bool:
-        """Refuse a wallet payment the till cannot take now, saying why (and ring)."""
-        if not started:
+    def _wallet_ready(self, wallet: _W | None) -> _W | None:
+        """`wallet` if a payment can go to its gateway now; else refuse, saying why."""
+        if wallet is None:
             self._refuse(
                 Refused("wallet_unavailable", "", self.strings("refused.wallet_unavailable"))
             )
-            return False
+            return None
         if not self.session.gateway_online():
             # Refused before anything is journaled or sent: an offline payment would
             # only wait out its timeouts and then be reversed.
             self._refuse(Refused("wallet_offline", "", self.strings("wallet.gateway_unreachable")))
             self._show_status()
-            return False
-        return True
+            return None
+        return wallet
 
     def _wallet_done(self, result: WalletResult | PosError | None) -> None:
         from pos.payments.micropay import Outcome
