@@ -60,3 +60,17 @@ async def test_a_payment_code_with_nothing_to_pay_is_refused(app: PosApp) -> Non
         await settle(pilot)
         assert message(screen).startswith("没有要付款的商品")
         assert isinstance(app.screen, SaleScreen)
+
+
+async def test_an_alipay_code_is_refused_as_unavailable(app: PosApp, till: TillUnderTest) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await start_selling(pilot)
+        screen.scan(WATER)
+        await settle(pilot)
+        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        screen.scan("286543210987654321")  # an Alipay payment code: no Alipay adapter yet
+        await settle(pilot)
+        assert isinstance(app.screen, SaleScreen)
+        assert message(screen).startswith("暂不支持扫码付款")
+        assert [row[0] for row in cart_rows(screen)] == ["农夫山泉饮用天然水 550ml"]
+    assert till.events("payment.started") == []
