@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from sqlalchemy import Connection
+
 from pos.domain.errors import PosError
 from pos.domain.returns import (
     History,
@@ -68,9 +70,7 @@ class ReturnableSale:
 
 def find_sale(ledger: Ledger, receipt_no: str) -> ReturnableSale:
     with ledger.read() as conn:
-        sale = sale_by_receipt(conn, receipt_no)
-        if sale is None:
-            raise PosError("Unknown receipt", f"Receipt {receipt_no} is not in this till's ledger.")
+        sale = _sold(conn, receipt_no)
         return ReturnableSale(sale, return_history(conn, sale.sale_id))
 
 
@@ -86,9 +86,7 @@ def start_return(
 ) -> ReturnRecord:
     """Journal the return (return.started); raise and change nothing if it cannot be made."""
     with ledger.transaction() as writer:
-        sale = sale_by_receipt(writer.conn, receipt_no)
-        if sale is None:
-            raise PosError("Unknown receipt", f"Receipt {receipt_no} is not in this till's ledger.")
+        sale = _sold(writer.conn, receipt_no)
         history = return_history(writer.conn, sale.sale_id)
         lines = plan_lines(sale, picks, history)
         refund_nos = [_refund_no(ledger.device_id) for _ in sale.payments]
@@ -118,9 +116,7 @@ def complete_return(
     or never answers; the refunds already made are asked again, never paid twice.
     """
     with ledger.read() as conn:
-        sale = sale_by_receipt(conn, record.sale_receipt_no)
-    if sale is None:
-        raise PosError("Unknown receipt", f"Receipt {record.sale_receipt_no} is gone.")
+        sale = _sold(conn, record.sale_receipt_no)
     paid = {payment.payment_id: payment.amount for payment in sale.payments}
     results = tuple(_refund(part, paid[part.payment_id], refunders) for part in record.refunds)
     done = replace(record, results=results)
@@ -174,6 +170,13 @@ def _refund(part: RefundPart, order_total: int, refunders: Mapping[str, Refunder
             "asked again later (it is never paid twice).",
         )
     return RefundResult(part.refund_no, RefundOutcome.IN_CASH, reason=answer.reason)
+
+
+def _sold(conn: Connection, receipt_no: str) -> SaleRecord:
+    sale = sale_by_receipt(conn, receipt_no)
+    if sale is None:
+        raise PosError("Unknown receipt", f"Receipt {receipt_no} is not in this till's ledger.")
+    return sale
 
 
 def _refund_no(device_id: str) -> str:

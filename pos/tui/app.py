@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from pos.domain.staff import StaffMember
     from pos.hardware import Devices
     from pos.ledger.database import Ledger
-    from pos.payments.micropay import MicropayClient
     from pos.shifts import Shift
     from pos.spooler import PrinterReport, Spooler
     from pos.wallet_setup import Wallet
@@ -176,21 +175,13 @@ class PosApp(App[None]):
                 markup=False,
             )
 
-    def wallet_client(self) -> MicropayClient | None:
-        return self._wallet.client if self._wallet is not None else None
-
     def wallet(self) -> Wallet | None:
-        """The wallet once it has started (the store QR needs more than the client)."""
+        """Wallet payments once started (safe from any thread); None without them."""
         return self._wallet
-
-    def gateway_online(self) -> bool | None:
-        """Whether the wallet gateway can be reached; None without wallet payments.
-        Safe from any thread (the monitor keeps it)."""
-        return self._wallet.reachability.online if self._wallet is not None else None
 
     @on(GatewayReachability)
     def _gateway_reachability(self) -> None:
-        # The screens read the state when they draw their status (gateway_online).
+        # The screens read the state when they draw their status (wallet().reachability).
         self._devices_changed()
 
     def _start_spooler(self, ledger: Ledger) -> None:
@@ -385,9 +376,7 @@ class PosApp(App[None]):
             zone=ZoneInfo(settings.store.timezone),
             store_id=settings.store.id,
             receipt_queued=self.receipt_queued,
-            wallet=self.wallet_client,
-            store_qr=self.wallet,
-            gateway_online=self.gateway_online,
+            wallet=self.wallet,
             customer_display=self.devices.customer_display,
         )
         screen = SaleScreen(session, self.strings)

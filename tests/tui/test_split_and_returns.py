@@ -51,7 +51,7 @@ async def test_split_cash_then_wechat_for_the_rest(app: PosApp, till: TillUnderT
         await settle(pilot)
         assert message(screen).startswith("已部分付款")
 
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         screen.scan(make_code(PAYER))
         await until(pilot, lambda: isinstance(app.screen, SaleScreen), "the payment to end")
         await settle(pilot)

@@ -140,7 +140,7 @@ async def test_cancelling_a_payment_the_customer_has_not_confirmed_reverses_it(
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         await until(pilot, lambda: ZH("status.online") in status(screen), "the status: online")
 
         screen.scan(make_code(PAYER, SILENT))
@@ -195,8 +195,10 @@ async def test_offline_a_payment_code_is_refused_at_once_take_cash(till: TillUnd
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
-        assert app.gateway_online() is False
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
+        wallet = app.wallet()
+        assert wallet is not None
+        assert wallet.reachability.online is False
         assert ZH("status.offline") in status(screen)
         assert ZH("status.online") not in status(screen)
 
@@ -221,7 +223,7 @@ async def test_the_offline_refusal_in_english(till: TillUnderTest) -> None:
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         assert "Offline" in status(screen)
         screen.scan(make_code(PAYER))
         assert message(screen).startswith("Offline, take cash · ")
@@ -238,8 +240,9 @@ async def test_a_gateway_that_goes_away_is_offline_at_its_next_call(
         await until(pilot, lambda: ZH("status.online") in status(screen), "the status: online")
 
         sandbox_wallet.stop_gateway()
-        client = app.wallet_client()
-        assert client is not None
+        wallet = app.wallet()
+        assert wallet is not None
+        client = wallet.client
         # A call that cannot connect is enough; the next probe is a minute away.
         assert await asyncio.to_thread(client.query, "T01-none") is None
         await until(pilot, lambda: ZH("status.offline") in status(screen), "the status: offline")

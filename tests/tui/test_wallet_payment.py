@@ -20,7 +20,7 @@ async def test_scanning_a_payment_code_pays_the_sale(app: PosApp, till: TillUnde
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         screen.scan(make_code(PAYER))
         await until(pilot, lambda: isinstance(app.screen, SaleScreen), "the payment to end")
         await settle(pilot)
@@ -43,7 +43,7 @@ async def test_a_refused_payment_keeps_the_sale_and_says_why(
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         screen.scan(make_code(PAYER, "9"))  # the sandbox's payer without enough money
         await until(pilot, lambda: not isinstance(app.screen, WalletPayment), "the refusal")
         await settle(pilot)
@@ -67,7 +67,7 @@ async def test_an_alipay_code_is_refused_as_unavailable(app: PosApp, till: TillU
         screen = await start_selling(pilot)
         screen.scan(WATER)
         await settle(pilot)
-        await until(pilot, lambda: app.wallet_client() is not None, "the wallet gateway")
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
         screen.scan("286543210987654321")  # an Alipay payment code: no Alipay adapter yet
         await settle(pilot)
         assert isinstance(app.screen, SaleScreen)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from pos.checkout import Checkout
     from pos.domain.returns import ReturnRecord
     from pos.domain.staff import StaffMember
-    from pos.payments.micropay import MicropayClient
     from pos.payments.wallet_tender import WalletResult
     from pos.returns import Refunder
     from pos.shifts import Shift
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
     from receipts.sale_receipt import StoreHeader
 
 STATUS_REFRESH_S = 5.0
-_W = TypeVar("_W")
-"""A wallet client of some kind (the micropay client, the store-QR wallet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +72,9 @@ class SaleSession:
     store_id: str
     receipt_queued: Callable[[], None]
     """Tells the spooler a receipt was queued (safe from a worker thread)."""
-    wallet: Callable[[], MicropayClient | None]
-    """The wallet payments client once it has started; None when there is none."""
-    store_qr: Callable[[], Wallet | None]
-    """The wallet with its store-QR client and notify receiver, once started."""
-    gateway_online: Callable[[], bool | None]
-    """Whether the wallet gateway can be reached now (safe from any thread); None
-    without wallet payments."""
+    wallet: Callable[[], Wallet | None]
+    """Wallet payments once started (the code and store-QR clients, the gateway's
+    reachability; safe from any thread); None when there are none."""
     customer_display: CustomerDisplay | None = None
     """The screen facing the customer, shown the store QR; None: there is none."""
 
@@ -308,7 +301,8 @@ class SaleScreen(Screen[None]):
         from pos.payments.wallet_tender import give_back_parts
 
         try:
-            cash = give_back_parts(self.checkout, self.session.wallet())
+            wallet = self.session.wallet()
+            cash = give_back_parts(self.checkout, wallet.client if wallet else None)
         except PosError as error:
             self.app.call_from_thread(self._error, error)
             return
@@ -452,15 +446,15 @@ class SaleScreen(Screen[None]):
     def _pay_by_wallet(self, presented: WalletPresented) -> None:
         # WeChat Pay is the one wallet this till takes; another provider's code is
         # refused as unavailable, like a wallet that has not started.
-        client = self._wallet_ready(
+        wallet = self._wallet_ready(
             self.session.wallet() if presented.provider == "wechat" else None
         )
-        if client is None:
+        if wallet is None:
             return
         self._paying = True
         modal = WalletPayment(
             self.checkout,
-            client,
+            wallet.client,
             presented.code,
             store=self.session.store.name,
             strings=self.strings,
@@ -476,7 +470,7 @@ class SaleScreen(Screen[None]):
             return
         if self._paying:
             return
-        wallet = self._wallet_ready(self.session.store_qr())
+        wallet = self._wallet_ready(self.session.wallet())
         if wallet is None:
             return
         self._paying = True
@@ -491,20 +485,25 @@ class SaleScreen(Screen[None]):
         )
         self.app.push_screen(modal, self._wallet_done)
 
-    def _wallet_ready(self, wallet: _W | None) -> _W | None:
+    def _wallet_ready(self, wallet: Wallet | None) -> Wallet | None:
         """`wallet` if a payment can go to its gateway now; else refuse, saying why."""
         if wallet is None:
             self._refuse(
                 Refused("wallet_unavailable", "", self.strings("refused.wallet_unavailable"))
             )
             return None
-        if not self.session.gateway_online():
+        if not wallet.reachability.online:
             # Refused before anything is journaled or sent: an offline payment would
             # only wait out its timeouts and then be reversed.
             self._refuse(Refused("wallet_offline", "", self.strings("wallet.gateway_unreachable")))
             self._show_status()
             return None
         return wallet
+
+    def _online(self) -> bool:
+        """No sync yet: online means wallet payments can reach their gateway."""
+        wallet = self.session.wallet()
+        return wallet is not None and wallet.reachability.online
 
     def _wallet_done(self, result: WalletResult | PosError | None) -> None:
         from pos.payments.micropay import Outcome
@@ -580,8 +579,8 @@ class SaleScreen(Screen[None]):
         from pos.returns import complete_return, start_return
 
         ledger = self.checkout.ledger
-        client = self.session.wallet()
-        refunders: dict[str, Refunder] = {"wechat": client} if client is not None else {}
+        wallet = self.session.wallet()
+        refunders: dict[str, Refunder] = {"wechat": wallet.client} if wallet else {}
         try:
             record = start_return(
                 ledger,
@@ -801,8 +800,7 @@ class SaleScreen(Screen[None]):
                 store_id=session.store_id,
                 cashier=f"{session.cashier.staff_no} {session.cashier.name}",
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
-                # No sync yet: online means wallet payments can reach their gateway.
-                online=bool(session.gateway_online()),
+                online=self._online(),
                 backlog=self._backlog,
                 printer=f"device.{printer.status.state.value}" if printer else "device.starting",
                 printer_waiting=printer.waiting if printer else 0,
