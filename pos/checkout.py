@@ -14,6 +14,10 @@ A sale can also be put aside (`suspend`) to serve the next customer and continue
 of kind "suspended" in the same table, and suspending or resuming only changes its kind,
 so a sale is never in two places at once.
 
+A member (a code they show, their phone, or their wallet when they pay) and the coupons
+they bring price the sale through pos.loyalty: `totals()` is the cart after their tier's
+discount and the best coupons, and the sale commits with what it did for them.
+
 A sale can be paid in parts (split tender): `split` sets what the next payment covers,
 and each part taken (cash, or a wallet payment already charged) is kept with the draft
 until the last part commits the sale with all of them. Once a part is taken the goods
@@ -33,11 +37,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.domain.cart import Cart, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
+from pos.domain.coupons import Applied, Context
 from pos.domain.errors import DomainError
+from pos.domain.members import POINTS_TENDER, Member
 from pos.domain.money import format_amount
+from pos.domain.offers import NO_OFFERS, Offers, price_offers
 from pos.domain.sale import SaleRecord, TenderError, TenderLine, cash_tender, fields_of, record_sale
 from pos.domain.scan import (
+    CouponCode,
     EmbeddedCode,
+    MemberCode,
     ProductCode,
     ReceiptCode,
     Rejected,
@@ -52,8 +61,17 @@ from pos.ledger.database import Clock, Ledger, Writer
 from pos.ledger.queries import next_receipt_seq
 from pos.ledger.rows import driver
 from pos.ledger.tables import DRAFTS
+from pos.loyalty import HeldCoupon, Loyalty, LoyaltyError
 from pos.print_queue import enqueue
-from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome, WalletPresented
+from pos.scan_outcomes import (
+    Added,
+    CouponPresented,
+    MemberPresented,
+    ReceiptRequested,
+    Refused,
+    ScanOutcome,
+    WalletPresented,
+)
 
 DEFAULT_RULES = ScanRules()
 _LOCKED = "Part of the sale is paid: finish paying, or clear the sale to change the goods."
@@ -102,10 +120,21 @@ class Checkout:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Clock | None = None,
         print_receipts: bool = True,
+        loyalty: Loyalty | None = None,
     ) -> None:
         """`print_receipts=False` queues no receipts (`pos simulate`'s invented sales
-        must not come out of the printer at the next start)."""
+        must not come out of the printer at the next start); without `loyalty` the till
+        has no members or coupons."""
         self.ledger = ledger
+        self.loyalty = loyalty
+        self.member: Member | None = None
+        """The member the sale is for, once found."""
+        self.coupons: list[HeldCoupon] = []
+        """Coupons scanned into the sale."""
+        self.member_coupons: list[HeldCoupon] = []
+        """The member's own coupons, considered automatically."""
+        self.offers: Offers = NO_OFFERS
+        """How the sale was last priced (tier discount and coupons), by `totals()`."""
         self.print_receipts = print_receipts
         self.clock = clock or ledger.clock
         self.catalog = catalog
@@ -137,6 +166,14 @@ class Checkout:
             return WalletPresented(scan.code, scan.provider)
         if isinstance(scan, ReceiptCode):
             return ReceiptRequested(scan.receipt_no)
+        if isinstance(scan, MemberCode | CouponCode):
+            if self.loyalty is None:
+                return Refused("no_members", "No members here", "This till has no member program.")
+            if self.tenders:
+                return Refused("payment_started", "Payment started", _LOCKED)
+            if isinstance(scan, MemberCode):
+                return MemberPresented(scan.code)
+            return CouponPresented(scan.code)
         if self.tenders:
             return Refused("payment_started", "Payment started", _LOCKED)
         if isinstance(scan, EmbeddedCode):
@@ -187,11 +224,70 @@ class Checkout:
             return Refused("cart", error.title, error.message)
         return Added(line, item)
 
+    # -- members and coupons ------------------------------------------------------------
+
+    def totals(self) -> CartTotals:
+        """The sale's amounts after the member's tier discount and the best coupons (pure:
+        the member and coupons were read from the ledger when they were presented)."""
+        base = self.cart.totals()
+        if self.loyalty is None or (self.member is None and not self.coupons):
+            self.offers = NO_OFFERS
+            return base
+        program = self.loyalty.rules.program
+        member = self.member
+        self.offers = price_offers(
+            self.cart,
+            base,
+            program.tier(member.lifetime_points) if member else None,
+            [held.candidate for held in (*self.member_coupons, *self.coupons)],
+            Context(
+                int(self.clock().timestamp()),
+                self.loyalty.rules.store_id,
+                member.member_no if member else None,
+            ),
+        )
+        return self.cart.totals(self.offers.by_line) if self.offers.by_line else base
+
+    def present_member(self, code: str) -> Member:
+        """Put the member a shown code names on the sale (blocking: reads the ledger)."""
+        return self.set_member(self._loyalty().member_from_code(code).member_no)
+
+    def set_member(self, member_no: str) -> Member:
+        """Put a member on the sale, with their coupons (blocking: reads the ledger)."""
+        self.check_changeable()
+        loyalty = self._loyalty()
+        member = loyalty.member(member_no)
+        self.member_coupons = loyalty.coupons_of(member.member_no)
+        self.member = member
+        return member
+
+    def present_coupon(self, code: str) -> HeldCoupon:
+        """Add a scanned coupon to the sale (blocking: reads the ledger); the best
+        combination is chosen on every change, so it may end up not used, with a reason."""
+        self.check_changeable()
+        held = self._loyalty().coupon_from_code(code)
+        known = {c.coupon_id for c in (*self.coupons, *self.member_coupons)}
+        if held.coupon_id in known:
+            raise LoyaltyError(
+                "duplicate", "Already on the sale", "This coupon is already on the sale."
+            )
+        self.coupons.append(held)
+        return held
+
+    def _loyalty(self) -> Loyalty:
+        if self.loyalty is None:
+            raise PosError("No members here", "This till has no member program.")
+        return self.loyalty
+
+    def _applied(self) -> list[tuple[Applied, HeldCoupon]]:
+        held = {c.coupon_id: c for c in (*self.member_coupons, *self.coupons)}
+        return [(applied, held[applied.coupon.coupon_id]) for applied in self.offers.choice.applied]
+
     # -- split tender (pure) ------------------------------------------------------------
 
     def amount_due(self) -> int:
         """What is left to pay: the total less the parts already taken."""
-        return self.cart.totals().total - sum(tender.amount for tender in self.tenders)
+        return self.totals().total - sum(tender.amount for tender in self.tenders)
 
     def next_amount(self) -> int:
         """What the next payment covers: the part being split off, or all that is due."""
@@ -217,7 +313,7 @@ class Checkout:
 
     def pay_cash(self, tendered: int | None = None) -> SaleRecord:
         """Take cash for all that is left to pay (None: the exact amount) and commit."""
-        totals = self.cart.totals()  # once: commit takes them rather than recompute
+        totals = self.totals()  # once: commit takes them rather than recompute
         due = totals.total - sum(tender.amount for tender in self.tenders)
         return self.commit((cash_tender(self._new_id(), due, tendered),), totals)
 
@@ -226,6 +322,28 @@ class Checkout:
         was the last part, None when a part was taken and more is due."""
         amount = self.next_amount()
         tender = cash_tender(self._new_id(), amount, tendered)
+        if amount < self.amount_due():
+            self.take_part(tender)
+            return None
+        return self.commit((tender,))
+
+    def tender_points(self, amount: int | None = None) -> SaleRecord | None:
+        """Pay the next amount (or less) with the member's points, like tender_cash."""
+        loyalty = self._loyalty()
+        if self.member is None:
+            raise TenderError("No member", "Find the member before paying with points.")
+        due = self.next_amount()
+        amount = due if amount is None else amount
+        program = loyalty.rules.program
+        spent = sum(t.amount for t in self.tenders if t.tender == POINTS_TENDER)
+        needed = program.points_for(spent + amount)
+        if not 0 < amount <= due or needed > self.member.points:
+            raise TenderError(
+                "Not enough points",
+                f"The member has {self.member.points} points; "
+                f"{format_amount(amount)} needs {program.points_for(amount)}.",
+            )
+        tender = TenderLine(self._new_id(), POINTS_TENDER, amount, amount, 0)
         if amount < self.amount_due():
             self.take_part(tender)
             return None
@@ -267,6 +385,7 @@ class Checkout:
         `with_sale` journals what must commit with the sale or not at all (a wallet
         payment's resolution), in the same transaction.
         """
+        totals = totals or self.totals()
         with self._draft_lock:
             with self.ledger.transaction() as writer:
                 receipt_seq = next_receipt_seq(writer.conn)
@@ -279,18 +398,24 @@ class Checkout:
                     shift_id=self.till.shift_id,
                     payments=(*self.tenders, *payments),
                     totals=totals,
+                    promotions=self.offers.promotions,
                 )
                 now = self.clock()
                 if with_sale is not None:
                     with_sale(writer)
-                event = writer.append("sale.completed", record.to_payload(), at=now)
+                if self.loyalty is None:
+                    writer.append("sale.completed", record.to_payload(), at=now)
+                else:
+                    record = self.loyalty.journal_sale(
+                        writer, record, member=self.member, applied=self._applied(), at=now
+                    )
                 if self.print_receipts:
                     enqueue(writer.conn, record.receipt_no, now)
                 driver(writer.conn).execute(
                     "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
                 )
             self._new_sale()
-        return replace(record, ts=event.ts, device_id=event.device_id)
+        return replace(record, ts=format_ts(now), device_id=self.ledger.device_id)
 
     # -- the sale in progress survives a crash -----------------------------------------
 
@@ -305,7 +430,7 @@ class Checkout:
     def _write_draft(self, writer: Writer, tenders: list[TenderLine]) -> None:
         now = format_ts(self.ledger.clock())
         values = {
-            "cart": json.dumps(self.cart.to_dict(), ensure_ascii=False),
+            **self._sale_state(),
             "tenders": json.dumps([fields_of(tender) for tender in tenders]),
             "updated": now,
         }
@@ -324,11 +449,42 @@ class Checkout:
                 },
             )
 
+    def _sale_state(self) -> dict[str, str | None]:
+        """What a draft keeps of the sale besides its payments."""
+        return {
+            "cart": json.dumps(self.cart.to_dict(), ensure_ascii=False),
+            "member_no": self.member.member_no if self.member else None,
+            "coupons": json.dumps([held.code for held in self.coupons]),
+        }
+
+    def _restore_loyalty(self, member_no: str | None, coupons: str) -> None:
+        """Bring back a draft's member and coupons, checked again: a member deleted or a
+        coupon used elsewhere meanwhile is dropped rather than blocking the sale."""
+        self.member, self.member_coupons, self.coupons = None, [], []
+        if self.loyalty is None:
+            return
+        if member_no is not None:
+            try:
+                self.member = self.loyalty.member(member_no)
+                self.member_coupons = self.loyalty.coupons_of(member_no)
+            except PosError:
+                self.member = None
+        for code in json.loads(coupons):
+            held = self.loyalty.restore_coupon(code)
+            if held is not None:
+                self.coupons.append(held)
+
     def restore_draft(self) -> bool:
         """Bring back this cashier's unfinished sale, if there is one."""
         with self.ledger.read() as conn:
             row = conn.execute(
-                select(DRAFTS.c.draft_id, DRAFTS.c.cart, DRAFTS.c.tenders)
+                select(
+                    DRAFTS.c.draft_id,
+                    DRAFTS.c.cart,
+                    DRAFTS.c.tenders,
+                    DRAFTS.c.member_no,
+                    DRAFTS.c.coupons,
+                )
                 .where(DRAFTS.c.kind == _CURRENT, DRAFTS.c.staff_no == self.till.cashier)
                 .order_by(DRAFTS.c.updated.desc())
                 .limit(1)
@@ -338,6 +494,7 @@ class Checkout:
         self.cart = self._load_cart(row.cart)
         self.draft_id = row.draft_id
         self.tenders = [TenderLine(**tender) for tender in json.loads(row.tenders)]
+        self._restore_loyalty(row.member_no, row.coupons)
         return True
 
     def clear(self) -> None:
@@ -349,15 +506,14 @@ class Checkout:
         parts go back from the drawer, which the UI tells the cashier.
         """
         with self._draft_lock:
-            if any(tender.tender != "cash" for tender in self.tenders):
+            if any(tender.tender not in ("cash", POINTS_TENDER) for tender in self.tenders):
                 raise TenderError(
                     "Payments taken", "Give the wallet payments back before clearing the sale."
                 )
             with self.ledger.transaction() as writer:
                 writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
             self.cart.clear()
-            self.tenders = []
-            self.part = None
+            self._forget_customer()
 
     # -- suspended sales (blocking: call from a worker) ----------------------------------
 
@@ -378,7 +534,7 @@ class Checkout:
                 "staff_no": self.till.cashier,
                 "created": now,
                 "updated": now,
-                "cart": json.dumps(self.cart.to_dict(), ensure_ascii=False),
+                **self._sale_state(),
             }
             with self.ledger.transaction() as writer:
                 writer.conn.execute(
@@ -420,7 +576,7 @@ class Checkout:
                 raise PosError("Sale in progress", "Finish or suspend the current sale first.")
             with self.ledger.transaction() as writer:
                 row = writer.conn.execute(
-                    select(DRAFTS.c.cart).where(
+                    select(DRAFTS.c.cart, DRAFTS.c.member_no, DRAFTS.c.coupons).where(
                         DRAFTS.c.draft_id == draft_id, DRAFTS.c.kind == _SUSPENDED
                     )
                 ).first()
@@ -446,12 +602,20 @@ class Checkout:
                 )
             self.cart = cart
             self.draft_id = draft_id
+            self._restore_loyalty(row.member_no, row.coupons)
 
     def _new_sale(self) -> None:
         self.cart = Cart()
         self.draft_id = self._new_id()
+        self._forget_customer()
+
+    def _forget_customer(self) -> None:
         self.tenders = []
         self.part = None
+        self.member = None
+        self.member_coupons = []
+        self.coupons = []
+        self.offers = NO_OFFERS
 
     def _load_cart(self, text: str) -> Cart:
         return Cart.from_dict(json.loads(text), self.catalog.by_sku)

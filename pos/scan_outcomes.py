@@ -45,4 +45,22 @@ class WalletPresented:
     """wechat or alipay."""
 
 
-ScanOutcome = Added | Refused | ReceiptRequested | WalletPresented
+@dataclass(frozen=True, slots=True)
+class MemberPresented:
+    """A member code was scanned: the caller checks it and puts the member on the sale
+    (Checkout.present_member, which reads the ledger)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CouponPresented:
+    """A coupon code was scanned: the caller checks it and adds it to the sale
+    (Checkout.present_coupon, which reads the ledger)."""
+
+    code: str
+
+
+ScanOutcome = (
+    Added | Refused | ReceiptRequested | WalletPresented | MemberPresented | CouponPresented
+)

@@ -88,13 +88,21 @@ class CartLine:
 
 @dataclass(frozen=True, slots=True)
 class LineAmounts:
-    """How one line's amount came about: gross - line_discount - cart_discount_share = net."""
+    """How one line's amount came about:
+    gross - line_discount - cart_discount_share - coupon_off = net."""
 
     line_id: int
     gross: int
     line_discount: int
     cart_discount_share: int
     net: int
+    coupon_off: int = 0
+    """What coupons and the member's tier took off this line (pos.domain.coupons)."""
+
+    @property
+    def discount(self) -> int:
+        """Everything taken off the line."""
+        return self.line_discount + self.cart_discount_share + self.coupon_off
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +114,12 @@ class CartTotals:
     line_discounts: int
     cart_discount: int
     discount_total: int
+    """Line, cart and coupon discounts together."""
     total: int
     tax_by_rate: tuple[tuple[int, int], ...]
     item_count: int
+    coupon_off: int = 0
+    """What coupons and the member's tier took off the sale."""
 
 
 class Cart:
@@ -232,8 +243,9 @@ class Cart:
         self._lines = []
         self._discount = None
 
-    def totals(self) -> CartTotals:
-        """Compute the sale's amounts.
+    def totals(self, coupon_off: Mapping[int, int] | None = None) -> CartTotals:
+        """Compute the sale's amounts; `coupon_off` is fen off by line id, as chosen by
+        pos.domain.coupons on the amounts this returns without it.
 
         Order and rounding rules:
 
@@ -243,7 +255,8 @@ class Cart:
            discounts, then spread over the lines in proportion to it by largest
            remainder, so the shares add up to the discount exactly and no net
            goes below zero;
-        4. tax is extracted per tax rate, not per line: for each rate, the
+        4. coupons, each line's share capped at what is left of it;
+        5. tax is extracted per tax rate, not per line: for each rate, the
            tax-inclusive nets of all lines at that rate are summed and the tax
            part of that sum is rounded half up once. Per-line rounding would
            let a receipt of many cheap items drift by several fen from the tax
@@ -256,26 +269,34 @@ class Cart:
         cart_discount = self._discount.amount_off(sum(remaining)) if self._discount else 0
         shares = allocate(cart_discount, remaining)
         nets = [left - share for left, share in zip(remaining, shares, strict=True)]
+        coupons = [0] * len(lines)
+        if coupon_off:
+            coupons = [
+                min(coupon_off.get(line.line_id, 0), net)
+                for line, net in zip(lines, nets, strict=True)
+            ]
+            nets = [net - off for net, off in zip(nets, coupons, strict=True)]
         net_by_rate: dict[int, int] = {}
         for line, net in zip(lines, nets, strict=True):
             rate = line.item.tax_rate_bp
             net_by_rate[rate] = net_by_rate.get(rate, 0) + net
         return CartTotals(
             lines=tuple(
-                LineAmounts(line.line_id, gross, off, share, net)
-                for line, gross, off, share, net in zip(
-                    lines, grosses, line_discounts, shares, nets, strict=True
+                LineAmounts(line.line_id, gross, off, share, net, coupon)
+                for line, gross, off, share, net, coupon in zip(
+                    lines, grosses, line_discounts, shares, nets, coupons, strict=True
                 )
             ),
             subtotal=sum(grosses),
             line_discounts=sum(line_discounts),
             cart_discount=cart_discount,
-            discount_total=sum(line_discounts) + cart_discount,
+            discount_total=sum(line_discounts) + cart_discount + sum(coupons),
             total=sum(nets),
             tax_by_rate=tuple(
                 (rate, tax_included(net, rate)) for rate, net in sorted(net_by_rate.items())
             ),
             item_count=sum(line.quantity for line in lines),
+            coupon_off=sum(coupons),
         )
 
     def to_dict(self) -> dict[str, object]:

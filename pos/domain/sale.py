@@ -12,6 +12,7 @@ from typing import Any
 from pos.domain.cart import Cart, CartTotals
 from pos.domain.errors import DomainError
 from pos.domain.money import format_amount
+from pos.domain.offers import Promotion
 
 
 class TenderError(DomainError):
@@ -63,6 +64,41 @@ class TenderLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SaleMember:
+    """The member on a sale, as its receipt shows them."""
+
+    member_no: str
+    tier_zh: str
+    tier_en: str
+    phone_masked: str
+    enrolled: bool
+    """This sale made them a member (pay-to-become-member, or a friend's referral)."""
+    points_earned: int
+    points_redeemed: int
+    points_balance: int
+    """After this sale."""
+    card_code: str
+    """Their signed static member card, printed as a QR."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCoupon:
+    """A coupon the sale earned, printed on its receipt as a QR."""
+
+    coupon_id: str
+    campaign_id: str
+    name_zh: str
+    name_en: str
+    terms: str
+    purpose: str
+    valid_until: str
+    """The last day it is valid (YYYY-MM-DD, the store's time zone)."""
+    code: str
+    for_friend: bool = False
+    """A referral coupon, to pass on to a friend."""
+
+
+@dataclass(frozen=True, slots=True)
 class SaleRecord:
     sale_id: str
     receipt_seq: int
@@ -77,6 +113,10 @@ class SaleRecord:
     taxes: tuple[TaxLine, ...]
     payments: tuple[TenderLine, ...]
     change: int
+    promotions: tuple[Promotion, ...] = ()
+    """The member's tier discount and the coupons used, already in the lines' discounts."""
+    member: SaleMember | None = None
+    coupons_issued: tuple[IssuedCoupon, ...] = ()
     ts: str = ""
     """When the sale committed (the event's ts); empty until it has."""
     device_id: str = ""
@@ -93,6 +133,9 @@ class SaleRecord:
         payload["lines"] = [fields_of(line) for line in self.lines]
         payload["taxes"] = [fields_of(tax) for tax in self.taxes]
         payload["payments"] = [fields_of(payment) for payment in self.payments]
+        payload["promotions"] = [fields_of(promotion) for promotion in self.promotions]
+        payload["member"] = fields_of(self.member) if self.member else None
+        payload["coupons_issued"] = [fields_of(coupon) for coupon in self.coupons_issued]
         return payload
 
     @classmethod
@@ -104,6 +147,12 @@ class SaleRecord:
                 "lines": tuple(SoldLine(**line) for line in fields["lines"]),
                 "taxes": tuple(TaxLine(**tax) for tax in fields["taxes"]),
                 "payments": tuple(TenderLine(**payment) for payment in fields["payments"]),
+                # Sales journaled before members existed have none of these.
+                "promotions": tuple(Promotion(**p) for p in fields.get("promotions", ())),
+                "member": SaleMember(**fields["member"]) if fields.get("member") else None,
+                "coupons_issued": tuple(
+                    IssuedCoupon(**coupon) for coupon in fields.get("coupons_issued", ())
+                ),
                 "ts": ts,
                 "device_id": device_id,
             }
@@ -138,6 +187,7 @@ def record_sale(
     shift_id: str | None,
     payments: tuple[TenderLine, ...],
     totals: CartTotals | None = None,
+    promotions: tuple[Promotion, ...] = (),
 ) -> SaleRecord:
     """Freeze the cart into the record that will be journaled; tenders must cover it.
 
@@ -163,7 +213,7 @@ def record_sale(
                 weight_g=line.weight_g,
                 unit_price=line.unit_price,
                 gross=amount.gross,
-                discount=amount.line_discount + amount.cart_discount_share,
+                discount=amount.discount,
                 net=amount.net,
                 tax_rate_bp=item.tax_rate_bp,
             )
@@ -187,4 +237,5 @@ def record_sale(
         ),
         payments=payments,
         change=sum(payment.change for payment in payments),
+        promotions=promotions,
     )

@@ -12,15 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.ledger.chain import Event, canonical_json
 from pos.ledger.rows import insert_rows
 from pos.ledger.tables import (
+    COUPON_LEASES,
+    COUPONS,
     DRAWER_OPENINGS,
     ITEMS,
+    MEMBERS,
     OVERRIDES,
     PAYMENT_ORDERS,
     PAYMENTS,
+    POINTS_CHANGES,
+    REDEMPTIONS,
     REFUNDS,
     RETURN_LINES,
     RETURNS,
@@ -28,6 +34,7 @@ from pos.ledger.tables import (
     SALE_TAXES,
     SALES,
     SHIFTS,
+    TRUSTED_KEYS,
 )
 
 EVENT_TYPES: dict[str, str] = {
@@ -47,6 +54,19 @@ EVENT_TYPES: dict[str, str] = {
     "return.started": "Goods coming back on a receipt, approved by a manager: lines and the "
     "refund planned on each tender, journaled before any wallet refund is sent.",
     "return.completed": "Every refund of a return answered: refunded, or paid out in cash.",
+    "member.enrolled": "A customer became a member: by paying with a wallet, by phone, or by "
+    "redeeming a friend's referral coupon.",
+    "member.deleted": "A manager deleted a member (their codes are refused from then on).",
+    "points.changed": "A member's points went up or down: earned, redeemed, reversed or "
+    "restored by a refund, or adjusted by a manager with a reason.",
+    "coupon.issued": "The till issued a coupon (welcome, next visit, referral, reward) or "
+    "recorded one signed elsewhere that a sale used: its terms and signed code.",
+    "coupon.redeemed": "A sale used a coupon: how much it took off, and whether it was "
+    "accepted offline on a lease or flagged for the cloud to arbitrate.",
+    "coupon.restored": "A refund of the whole sale gave a redeemed coupon back.",
+    "coupon.voided": "A coupon can no longer be used (its earning sale was refunded).",
+    "coupon.lease_granted": "Redemptions of a campaign this till may make while offline.",
+    "key.trusted": "A public key whose signed member and coupon codes the till accepts.",
 }
 
 Projector = Callable[[Connection, Event], None]
@@ -86,6 +106,7 @@ def _sale_completed(conn: Connection, event: Event) -> None:
                 "total": sale["total"],
                 "tax_total": sum(tax["tax"] for tax in sale["taxes"]),
                 "change": sale["change"],
+                "member_no": sale["member"]["member_no"] if sale.get("member") else None,
             }
         ],
     )
@@ -236,6 +257,156 @@ def _return_completed(conn: Connection, event: Event) -> None:
         )
 
 
+def _member_enrolled(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(MEMBERS),
+        {
+            "member_no": payload["member_no"],
+            "openid": payload["openid"],
+            "phone": payload["phone"],
+            "store_id": payload["store_id"],
+            "device_id": event.device_id,
+            "via": payload["via"],
+            "referred_by": payload["referred_by"],
+            "enrolled_seq": event.seq,
+            "enrolled_ts": event.ts,
+        },
+    )
+
+
+def _member_deleted(conn: Connection, event: Event) -> None:
+    conn.execute(
+        update(MEMBERS)
+        .where(MEMBERS.c.member_no == event.payload["member_no"])
+        .values(deleted_seq=event.seq)
+    )
+
+
+def _points_changed(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    delta = payload["delta"]
+    earned = delta if payload["reason"] == "earned" else 0
+    conn.execute(
+        update(MEMBERS)
+        .where(MEMBERS.c.member_no == payload["member_no"])
+        .values(
+            points=MEMBERS.c.points + delta,
+            lifetime_points=MEMBERS.c.lifetime_points + earned,
+        )
+    )
+    conn.execute(
+        insert(POINTS_CHANGES),
+        {
+            "seq": event.seq,
+            "member_no": payload["member_no"],
+            "delta": delta,
+            "reason": payload["reason"],
+            "sale_id": payload.get("sale_id"),
+            "return_id": payload.get("return_id"),
+            "staff_no": payload.get("staff_no"),
+            "note": payload.get("note", ""),
+        },
+    )
+
+
+COUPON_FIELDS = (
+    "coupon_id",
+    "campaign_id",
+    "member_no",
+    "giver",
+    "store_id",
+    "valid_from",
+    "valid_until",
+    "code",
+    "purpose",
+    "sale_id",
+)
+
+
+def _coupon_issued(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(COUPONS),
+        {**{name: payload[name] for name in COUPON_FIELDS}, "issued_seq": event.seq},
+    )
+
+
+def _coupon_redeemed(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(REDEMPTIONS),
+        {
+            "seq": event.seq,
+            "coupon_id": payload["coupon_id"],
+            "campaign_id": payload["campaign_id"],
+            "sale_id": payload["sale_id"],
+            "member_no": payload["member_no"],
+            "amount": payload["amount"],
+            "flagged": payload["flagged"],
+            "leased": payload["leased"],
+        },
+    )
+    if payload["leased"]:
+        conn.execute(
+            update(COUPON_LEASES)
+            .where(COUPON_LEASES.c.campaign_id == payload["campaign_id"])
+            .values(remaining=COUPON_LEASES.c.remaining - 1)
+        )
+
+
+def _coupon_restored(conn: Connection, event: Event) -> None:
+    conn.execute(
+        update(REDEMPTIONS)
+        .where(
+            REDEMPTIONS.c.coupon_id == event.payload["coupon_id"],
+            REDEMPTIONS.c.restored_seq.is_(None),
+        )
+        .values(restored_seq=event.seq)
+    )
+
+
+def _coupon_voided(conn: Connection, event: Event) -> None:
+    conn.execute(
+        update(COUPONS)
+        .where(COUPONS.c.coupon_id == event.payload["coupon_id"])
+        .values(voided_seq=event.seq)
+    )
+
+
+def _lease_granted(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        sqlite_insert(COUPON_LEASES)
+        .values(campaign_id=payload["campaign_id"], remaining=payload["quantity"])
+        .on_conflict_do_update(
+            index_elements=[COUPON_LEASES.c.campaign_id],
+            set_={"remaining": COUPON_LEASES.c.remaining + payload["quantity"]},
+        )
+    )
+
+
+def _key_trusted(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        sqlite_insert(TRUSTED_KEYS)
+        .values(
+            kid=payload["kid"],
+            public_key=payload["public_key"],
+            source=payload["source"],
+            seq=event.seq,
+        )
+        .on_conflict_do_update(
+            index_elements=[TRUSTED_KEYS.c.kid],
+            set_={
+                "public_key": payload["public_key"],
+                "source": payload["source"],
+                "seq": event.seq,
+            },
+        )
+    )
+
+
 PROJECTORS: dict[str, Projector] = {
     "catalog.item_added": _item_added,
     "catalog.item_updated": _item_updated,
@@ -248,6 +419,15 @@ PROJECTORS: dict[str, Projector] = {
     "payment.resolved": _payment_resolved,
     "return.started": _return_started,
     "return.completed": _return_completed,
+    "member.enrolled": _member_enrolled,
+    "member.deleted": _member_deleted,
+    "points.changed": _points_changed,
+    "coupon.issued": _coupon_issued,
+    "coupon.redeemed": _coupon_redeemed,
+    "coupon.restored": _coupon_restored,
+    "coupon.voided": _coupon_voided,
+    "coupon.lease_granted": _lease_granted,
+    "key.trusted": _key_trusted,
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -78,6 +78,8 @@ class Sale(SQLModel, table=True):
     discount_total: int
     total: int
     tax_total: int
+    member_no: str | None = Field(default=None, index=True)
+    """The member the sale was made to, if any."""
     change: int
 
 
@@ -214,6 +216,10 @@ class Draft(SQLModel, table=True):
     cart: str = Field(sa_column=Column(Text, nullable=False))
     tenders: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     """Payments already taken toward a split-tender sale, as JSON (see Checkout)."""
+    member_no: str | None = None
+    """The member the sale is for, once found."""
+    coupons: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    """Coupon codes scanned into the sale, as a JSON list (re-verified on restore)."""
 
 
 class ReturnRow(SQLModel, table=True):
@@ -273,6 +279,115 @@ class RefundRow(SQLModel, table=True):
     reason: str = ""
 
 
+class MemberRow(SQLModel, table=True):
+    """A store member (member.enrolled), with their points balance (points.changed)."""
+
+    __tablename__ = "members"
+
+    member_no: str = Field(primary_key=True)
+    openid: str | None = Field(default=None, unique=True)
+    """The wallet payer id that enrolled them (pay-to-become-member)."""
+    phone: str | None = Field(default=None, index=True)
+    """The full number: shown masked everywhere but the manager's member view."""
+    store_id: str
+    device_id: str
+    via: str
+    """wallet, phone or referral."""
+    referred_by: str | None = None
+    enrolled_seq: int = Field(unique=True)
+    enrolled_ts: str
+    points: int = 0
+    lifetime_points: int = 0
+    deleted_seq: int | None = None
+
+
+class CouponRow(SQLModel, table=True):
+    """A coupon the till issued or accepted (coupon.issued)."""
+
+    __tablename__ = "coupons"
+
+    coupon_id: str = Field(primary_key=True)
+    campaign_id: str = Field(index=True)
+    member_no: str | None = Field(default=None, index=True)
+    giver: str | None = None
+    store_id: str
+    valid_from: int
+    valid_until: int
+    code: str = Field(sa_column=Column(Text, nullable=False))
+    """The signed code printed as its QR."""
+    purpose: str
+    sale_id: str | None = None
+    """The sale that earned it, if one did."""
+    issued_seq: int = Field(unique=True)
+    voided_seq: int | None = None
+
+
+class RedemptionRow(SQLModel, table=True):
+    """A coupon used in a sale (coupon.redeemed); `restored_seq` when a refund gave it
+    back. A partial unique index lets a coupon have one unrestored use at most."""
+
+    __tablename__ = "coupon_redemptions"
+    __table_args__ = (
+        Index(
+            "ux_coupon_redemptions_live",
+            "coupon_id",
+            unique=True,
+            sqlite_where=text("restored_seq IS NULL"),
+        ),
+    )
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    coupon_id: str = Field(index=True)
+    campaign_id: str
+    sale_id: str = Field(index=True)
+    member_no: str | None = None
+    amount: int
+    flagged: bool = False
+    """Accepted offline on the campaign's low-value policy, for the cloud to arbitrate."""
+    leased: bool = False
+    """Used one of the redemptions the cloud leased to this till."""
+    restored_seq: int | None = None
+
+
+class PointsChangeRow(SQLModel, table=True):
+    """A change to a member's points (points.changed)."""
+
+    __tablename__ = "points_changes"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    member_no: str = Field(index=True)
+    delta: int
+    reason: str
+    """earned, redeemed, reversed (a refund took back earned points), restored (a refund
+    gave back spent points) or adjusted (by a manager, with a note)."""
+    sale_id: str | None = Field(default=None, index=True)
+    return_id: str | None = None
+    staff_no: str | None = None
+    note: str = ""
+
+
+class CouponLeaseRow(SQLModel, table=True):
+    """Redemptions of a campaign this till may make offline (coupon.lease_granted)."""
+
+    __tablename__ = "coupon_leases"
+
+    campaign_id: str = Field(primary_key=True)
+    remaining: int
+
+
+class TrustedKeyRow(SQLModel, table=True):
+    """A public key whose signed member and coupon codes this till accepts (key.trusted)."""
+
+    __tablename__ = "trusted_keys"
+
+    kid: str = Field(primary_key=True)
+    public_key: str
+    """Unpadded base64url of the raw Ed25519 key."""
+    source: str
+    """own (this till's key), config (pos.toml) or cloud."""
+    seq: int
+
+
 class PrintJob(SQLModel, table=True):
     """A receipt waiting for, or sent to, the printer (pos.print_queue).
 
@@ -317,6 +432,12 @@ PRINT_JOBS = table_of(PrintJob)
 RETURNS = table_of(ReturnRow)
 RETURN_LINES = table_of(ReturnLineRow)
 REFUNDS = table_of(RefundRow)
+MEMBERS = table_of(MemberRow)
+COUPONS = table_of(CouponRow)
+REDEMPTIONS = table_of(RedemptionRow)
+POINTS_CHANGES = table_of(PointsChangeRow)
+COUPON_LEASES = table_of(CouponLeaseRow)
+TRUSTED_KEYS = table_of(TrustedKeyRow)
 
 PROJECTIONS: tuple[Table, ...] = (
     ITEMS,
@@ -331,5 +452,11 @@ PROJECTIONS: tuple[Table, ...] = (
     RETURNS,
     RETURN_LINES,
     REFUNDS,
+    MEMBERS,
+    COUPONS,
+    REDEMPTIONS,
+    POINTS_CHANGES,
+    COUPON_LEASES,
+    TRUSTED_KEYS,
 )
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""

@@ -104,10 +104,14 @@ def verify(ledger: Ledger) -> Report:
             expected_prev = event.hash
             report.events = event.seq
         report.head_hash = expected_prev
-        present = set(inspect(conn).get_table_names())
+        schema = inspect(conn)
+        present = set(schema.get_table_names())
         for table in PROJECTIONS:
             if table.name in present:
-                mismatch = _compare(table, conn, scratch)
+                stored = {column["name"] for column in schema.get_columns(table.name)}
+                mismatch = _newer_columns(table, stored, scratch) or _compare(
+                    table, stored, conn, scratch
+                )
             else:
                 mismatch = _absent(table, scratch)
             if mismatch:
@@ -134,12 +138,28 @@ def _chain_problem(
     return None
 
 
-def _compare(table: Table, stored: Connection, rebuilt: Connection) -> str | None:
+def _newer_columns(table: Table, stored: set[str], rebuilt: Connection) -> str | None:
+    """A column the file's schema predates is fine while the journal leaves it empty."""
+    for column in table.columns:
+        if column.name not in stored:
+            filled = rebuilt.execute(
+                select(func.count()).select_from(table).where(column.is_not(None))
+            ).scalar_one()
+            if filled:
+                return (
+                    f"{table.name}.{column.name}: the column is missing, and the journal "
+                    f"has {filled} values for it"
+                )
+    return None
+
+
+def _compare(table: Table, names: set[str], stored: Connection, rebuilt: Connection) -> str | None:
+    columns = [column for column in table.columns if column.name in names]
     key = list(table.primary_key.columns)
-    query = select(table).order_by(*key)
+    query = select(*columns).order_by(*key)
     # Merge on the primary key, so a missing or extra row is named as such instead of
     # every later row being compared with the wrong partner.
-    positions = [list(table.columns).index(column) for column in key]
+    positions = [columns.index(column) for column in key]
     mine_rows, replayed_rows = stored.execute(query), rebuilt.execute(query)
     mine, replayed = next(mine_rows, None), next(replayed_rows, None)
     while mine is not None or replayed is not None:

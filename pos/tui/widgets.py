@@ -237,7 +237,7 @@ class CartTable(ScrollView, can_focus=True):
     @staticmethod
     def _cells(line: CartLine, amount: LineAmounts, lang: str, keys: list[str]) -> tuple[str, ...]:
         quantity = f"{line.weight_g}g" if line.weight_g is not None else str(line.quantity)
-        discount = amount.line_discount + amount.cart_discount_share
+        discount = amount.discount
         wide = "discount" in keys
         numbers = {
             "qty": quantity,

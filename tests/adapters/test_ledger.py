@@ -443,6 +443,7 @@ def test_sale_projections_equal_the_journaled_payloads(
             "total": payload["total"],
             "tax_total": sum(tax["tax"] for tax in payload["taxes"]),
             "change": payload["change"],
+            "member_no": None,
         }
         lines = raw(path, "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (sale_id,))
         assert [{**line, "sale_id": sale_id} for line in payload["lines"]] == lines

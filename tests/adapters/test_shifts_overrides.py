@@ -21,6 +21,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, Table
 from sqlmodel import SQLModel
 from support import raw
 
@@ -37,6 +38,7 @@ from pos.errors import PosError
 from pos.ledger.archive import check_backup
 from pos.ledger.database import Ledger, sqlite_engine
 from pos.ledger.migrate import HEAD_REVISION, MIGRATIONS
+from pos.ledger.tables import SALES
 from pos.ledger.verify import verify
 from pos.overrides import authorize
 from pos.receipt_copies import last_receipt, record_reprint
@@ -466,6 +468,11 @@ def ledger_at_0001(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Today's checkout sells through it, minus what 0001's did not do (queue a receipt).
     """
     monkeypatch.setattr("pos.checkout.enqueue", lambda *_args, **_kwargs: None)
+    # 0001's sales had no member (0006 added it): the projection writes the row as it did.
+    sales_0001 = Table(
+        "sales", MetaData(), *(c._copy() for c in SALES.columns if c.name != "member_no")
+    )
+    monkeypatch.setattr("pos.ledger.projections.SALES", sales_0001)
     engine = sqlite_engine(path, immediate=True)
     try:
         with engine.begin() as conn:
@@ -523,6 +530,9 @@ def test_a_0001_ledger_upgrades_to_the_head_keeping_its_data(
         after = snapshot(path)
         # 0005 gave drafts the payments a split sale took so far: none for older drafts.
         assert [draft.pop("tenders") for draft in after["drafts"]] == ["[]"]
+        # 0006 gave sales and drafts their member: none before members existed.
+        assert [(d.pop("member_no"), d.pop("coupons")) for d in after["drafts"]] == [(None, "[]")]
+        assert {sale.pop("member_no") for sale in after["sales"]} == {None}
         assert after == before
         assert raw(path, "SELECT * FROM shifts") == []
         assert raw(path, "SELECT * FROM overrides") == []
