@@ -204,6 +204,18 @@ class Loyalty:
             )
             return _live_member(writer.conn, member_no)
 
+    def delete_member(self, member_no: str, manager: str, reason: str) -> None:
+        """A manager deletes a membership (the customer asked): their codes are refused
+        from then on; their sales stay in the ledger, which is never edited."""
+        if not reason.strip():
+            raise MemberError("Reason needed", "Say why the membership is deleted.")
+        with self.ledger.transaction() as writer:
+            _live_member(writer.conn, member_no)
+            writer.append(
+                "member.deleted",
+                {"member_no": member_no, "staff_no": manager, "reason": reason.strip()},
+            )
+
     # -- coupons ------------------------------------------------------------------------
 
     def coupons_of(self, member_no: str) -> list[HeldCoupon]:
@@ -264,7 +276,7 @@ class Loyalty:
             _check_unused(conn, claims.coupon_id)
             if foreign and campaign.offline == "lease":
                 _check_lease(conn, campaign)
-        coupon = _coupon_of(claims, giver=_giver(signed.payload))
+        coupon = _coupon_of(claims)
         max_off = campaign.flag_limit if foreign and campaign.offline == "flag" else None
         return HeldCoupon(Candidate(coupon, campaign, max_off), text, foreign)
 
@@ -418,12 +430,9 @@ class Loyalty:
             store_id="",
             valid_from=_epoch(now),
             valid_until=_epoch(local_end) + 1,
+            giver=member_no if gift else None,
         )
-        giver = member_no if gift else None
-        payload = coupon_payload(claims)
-        if giver:
-            payload["g"] = giver
-        code = self._sign("coupon", payload)
+        code = self._sign("coupon", coupon_payload(claims))
         coupon = IssuedCoupon(
             coupon_id=claims.coupon_id,
             campaign_id=campaign.campaign_id,
@@ -439,7 +448,7 @@ class Loyalty:
             "coupon_id": claims.coupon_id,
             "campaign_id": campaign.campaign_id,
             "member_no": claims.member_no,
-            "giver": giver,
+            "giver": claims.giver,
             "store_id": claims.store_id,
             "valid_from": claims.valid_from,
             "valid_until": claims.valid_until,
@@ -582,12 +591,7 @@ def _check_lease(conn: Connection, campaign: Campaign) -> None:
         )
 
 
-def _giver(payload: Mapping[str, object]) -> str | None:
-    giver = payload.get("g")
-    return giver if isinstance(giver, str) and giver else None
-
-
-def _coupon_of(claims: CouponClaims, giver: str | None) -> Coupon:
+def _coupon_of(claims: CouponClaims) -> Coupon:
     return Coupon(
         claims.coupon_id,
         claims.campaign_id,
@@ -595,5 +599,5 @@ def _coupon_of(claims: CouponClaims, giver: str | None) -> Coupon:
         claims.store_id,
         claims.valid_from,
         claims.valid_until,
-        giver,
+        claims.giver,
     )

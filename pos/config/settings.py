@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pos.domain.coupons import Campaign, CouponKind, Purpose
+from pos.domain.errors import DomainError
+from pos.domain.members import Program, Tier
+from pos.domain.money import parse_amount
 from pos.domain.scan import EmbeddedRule, ScanRules
+
+DEMO_CHAIN_KID = "chain-demo"
+DEMO_CHAIN_PUBLIC_KEY = "O8xE7e0IdmCi0JPleNJLm7zs4z5mwLcYgyuuUn7cpgE"
+"""The demo chain's member-code key (cloud.member_codes), trusted by the demo store. A
+literal, so reading the settings does not load the crypto library."""
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -338,6 +347,229 @@ class PaymentsSettings(Section):
     """[payments.wechat]"""
 
 
+class TierSettings(Section):
+    """[[members.tiers]]: a member tier, reached by lifetime points."""
+
+    name_zh: str = Field(min_length=1, max_length=16)
+    """The tier's name in Chinese (receipt, member panel)."""
+    name_en: str = Field(min_length=1, max_length=24)
+    """The tier's name in English."""
+    min_points: int = Field(ge=0)
+    """Lifetime points that reach it; the first tier starts at 0."""
+    discount_percent: float = Field(default=0, ge=0, le=50)
+    """Off every sale of a member of this tier, in percent (2 = 2 % off)."""
+    points_multiplier: float = Field(default=1.0, ge=1.0, le=10.0)
+    """Points earned per yuan are multiplied by this (1.5 = half as many again)."""
+
+    def tier(self) -> Tier:
+        return Tier(
+            self.name_zh,
+            self.name_en,
+            self.min_points,
+            round(self.discount_percent * 100),
+            round(self.points_multiplier * 10_000),
+        )
+
+
+class CampaignSettings(Section):
+    """[[members.campaigns]]: a coupon campaign (what a coupon is worth, who gets it)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+    """The campaign id printed in its coupons' codes; the same at every store."""
+    name_zh: str = Field(min_length=1, max_length=24)
+    """Its name in Chinese (coupon panel, receipt)."""
+    name_en: str = Field(min_length=1, max_length=32)
+    """Its name in English."""
+    kind: Literal["amount_off", "percent_off", "fixed_price", "free_gift"]
+    """amount_off: `amount` yuan off (满100减20 with min_spend); percent_off: `percent`
+    off; fixed_price: up to `max_units` of `sku` at `price`; free_gift: `sku` free."""
+    amount: str = "0"
+    """Yuan off, for amount_off (e.g. "20")."""
+    percent: float = Field(default=0, ge=0, le=100)
+    """Percent off, for percent_off (e.g. 10)."""
+    sku: str = ""
+    """The item, for fixed_price and free_gift."""
+    price: str = "0"
+    """Yuan per unit, for fixed_price."""
+    max_units: int = Field(default=1, ge=1, le=99)
+    """Units at the fixed price or free."""
+    min_spend: str = "0"
+    """The sale must reach this many yuan before coupons."""
+    stackable: bool = False
+    """Can be combined with other stackable coupons (otherwise used alone)."""
+    member_bound: bool = True
+    """Only the member it was issued to may use it (false for referral gifts)."""
+    stores: tuple[str, ...] = ()
+    """Store ids where it can be used; empty for every store of the chain."""
+    valid_days: int = Field(default=30, ge=1, le=3650)
+    """How long a coupon this till issues stays valid (to the end of that day)."""
+    issue: Literal["none", "welcome", "next_visit", "referral", "reward"] = "none"
+    """When the till issues it: none (the chain does), welcome (every new member),
+    next_visit (a member's sale of `issue_threshold` or more, 满100送20), referral (a
+    gift each new member gets to pass on), reward (to the giver of a redeemed referral)."""
+    issue_threshold: str = "0"
+    """For next_visit: the sale (yuan, after coupons) that earns the coupon."""
+    reward: str = ""
+    """For referral: the id of the campaign whose coupon the giver gets."""
+    offline: Literal["lease", "flag"] = "flag"
+    """Another till's coupon of this campaign, whose earlier use this till cannot see
+    until the cloud arbitrates: lease (use a redemption leased to this till) or flag
+    (accept it, worth at most `flag_limit`, and flag it)."""
+    flag_limit: str = "20"
+    """The most, in yuan, a flagged coupon may take off a sale."""
+
+    @field_validator("amount", "price", "min_spend", "issue_threshold", "flag_limit")
+    @classmethod
+    def _yuan(cls, value: str) -> str:
+        parse_amount(value)
+        return value
+
+    def campaign(self) -> Campaign:
+        try:
+            return Campaign(
+                campaign_id=self.id,
+                name_zh=self.name_zh,
+                name_en=self.name_en,
+                kind=CouponKind(self.kind),
+                amount=parse_amount(self.amount),
+                percent_bp=round(self.percent * 100),
+                sku=self.sku,
+                price=parse_amount(self.price),
+                max_units=self.max_units,
+                min_spend=parse_amount(self.min_spend),
+                stackable=self.stackable,
+                member_bound=self.member_bound,
+                stores=self.stores,
+                valid_days=self.valid_days,
+                purpose=Purpose(self.issue),
+                issue_threshold=parse_amount(self.issue_threshold),
+                reward_campaign=self.reward,
+                offline=self.offline,
+                flag_limit=parse_amount(self.flag_limit),
+            )
+        except DomainError as error:
+            raise ValueError(error.message) from None
+
+
+def _demo_tiers() -> tuple[TierSettings, ...]:
+    return (
+        TierSettings(name_zh="普通会员", name_en="Member", min_points=0),
+        TierSettings(
+            name_zh="银卡",
+            name_en="Silver",
+            min_points=1000,
+            discount_percent=2,
+            points_multiplier=1.2,
+        ),
+        TierSettings(
+            name_zh="金卡",
+            name_en="Gold",
+            min_points=5000,
+            discount_percent=5,
+            points_multiplier=1.5,
+        ),
+    )
+
+
+def _demo_campaigns() -> tuple[CampaignSettings, ...]:
+    return (
+        CampaignSettings(
+            id="WELCOME10",
+            name_zh="新会员礼券",
+            name_en="Welcome coupon",
+            kind="amount_off",
+            amount="10",
+            min_spend="50",
+            issue="welcome",
+        ),
+        CampaignSettings(
+            id="NEXT20",
+            name_zh="满100送20",
+            name_en="Next visit 20 off",
+            kind="amount_off",
+            amount="20",
+            min_spend="100",
+            issue="next_visit",
+            issue_threshold="100",
+        ),
+        CampaignSettings(
+            id="GIFT15",
+            name_zh="好友礼券",
+            name_en="Friend's gift",
+            kind="amount_off",
+            amount="15",
+            min_spend="60",
+            member_bound=False,
+            issue="referral",
+            reward="THANKS10",
+            valid_days=60,
+        ),
+        CampaignSettings(
+            id="THANKS10",
+            name_zh="推荐奖励",
+            name_en="Referral reward",
+            kind="amount_off",
+            amount="10",
+            min_spend="50",
+            issue="reward",
+        ),
+    )
+
+
+class MembersSettings(Section):
+    """[members]: the membership program and coupon campaigns (pay-to-become-member)."""
+
+    enabled: bool = True
+    """Members and coupons at this till; false sells without them."""
+    points_per_yuan: int = Field(default=1, ge=0, le=100)
+    """Points a member earns per whole yuan paid (not counting points or coupons)."""
+    point_value: str = "0.01"
+    """What one point is worth when paying with points, in yuan."""
+    tiers: tuple[TierSettings, ...] = Field(default_factory=_demo_tiers)
+    """The tiers, lowest first."""
+    campaigns: tuple[CampaignSettings, ...] = Field(default_factory=_demo_campaigns)
+    """The coupon campaigns this till knows (the demo has welcome, 满100送20, referral)."""
+    trusted_keys: dict[str, str] = Field(
+        default_factory=lambda: {DEMO_CHAIN_KID: DEMO_CHAIN_PUBLIC_KEY}
+    )
+    """Key id = public key (base64url Ed25519) of the chain keys whose member and coupon
+    codes this till accepts, besides its own key (the demo trusts the demo chain key)."""
+
+    @field_validator("point_value")
+    @classmethod
+    def _point_value(cls, value: str) -> str:
+        if parse_amount(value) < 1:
+            raise ValueError("a point is worth at least 0.01 yuan")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MembersSettings:
+        try:
+            self.program()
+        except DomainError as error:
+            raise ValueError(error.message) from None
+        ids = [campaign.id for campaign in self.campaigns]
+        for campaign in self.campaigns:
+            if ids.count(campaign.id) > 1:
+                raise ValueError(f"campaign {campaign.id} is listed twice")
+            if campaign.reward and campaign.reward not in ids:
+                raise ValueError(
+                    f"campaign {campaign.id}: reward {campaign.reward} is not a campaign"
+                )
+            campaign.campaign()
+        return self
+
+    def program(self) -> Program:
+        return Program(
+            self.points_per_yuan,
+            parse_amount(self.point_value),
+            tuple(tier.tier() for tier in self.tiers),
+        )
+
+    def campaign_map(self) -> dict[str, Campaign]:
+        return {c.id: c.campaign() for c in self.campaigns}
+
+
 class Settings(Section):
     """Everything pos.toml can say. Missing tables take the demo store's defaults."""
 
@@ -359,3 +591,5 @@ class Settings(Section):
     """[security]"""
     payments: PaymentsSettings = PaymentsSettings()
     """[payments]"""
+    members: MembersSettings = MembersSettings()
+    """[members]"""

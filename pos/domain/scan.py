@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pos.domain.barcodes import gtin_check_digit
+from pos.domain.codes import PREFIXES, CodeError, CodeKind, SignedCode, code_kind, parse_code
 from pos.domain.errors import DomainError
 
 Symbology = Literal["ean13", "ean8", "upca", "sku"]
@@ -60,6 +61,26 @@ class WalletCode:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberCode:
+    """A member card or a dynamic member code, well formed but not yet verified.
+
+    Its signature and window are the caller's to check, with the chain's keys
+    (`pos.signing.KeyRing`) and the clock, neither of which classification has.
+    """
+
+    code: str
+    signed: SignedCode
+
+
+@dataclass(frozen=True, slots=True)
+class CouponCode:
+    """A coupon, well formed but not yet verified (see `MemberCode`)."""
+
+    code: str
+    signed: SignedCode
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiptCode:
     """The code printed on a receipt, to open that sale for a return or a reprint."""
 
@@ -80,7 +101,7 @@ class Rejected:
     message: str
 
 
-Scan = ProductCode | EmbeddedCode | WalletCode | ReceiptCode | Rejected
+Scan = ProductCode | EmbeddedCode | WalletCode | MemberCode | CouponCode | ReceiptCode | Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +165,11 @@ class ScanRules:
             raise ValueError(f"max_length must be at least 1, got {self.max_length}")
         if not self.receipt_prefix:
             raise ValueError("receipt_prefix cannot be empty")
+        if code_kind(self.receipt_prefix) is not None:
+            raise ValueError(
+                "receipt_prefix cannot start like a signed member or coupon code "
+                f"({', '.join(PREFIXES.values())}): receipt codes would never be recognised"
+            )
         try:
             re.compile(self.sku_pattern)
         except re.error as error:
@@ -164,7 +190,9 @@ def classify(text: str, rules: ScanRules = ScanRules()) -> Scan:
 
     Wallet codes come first because an 18-digit payment code must never be
     looked up as a product, and in-store rules come before EAN-13 because their
-    prefixes (20-29) are EAN-13's restricted-circulation range.
+    prefixes (20-29) are EAN-13's restricted-circulation range. Signed member and
+    coupon codes are only taken apart here: their signatures are checked by the
+    caller, which holds the chain's keys.
     """
     code = text.strip()
     rejection = _reject_unsafe(text, code, rules.max_length)
@@ -175,6 +203,9 @@ def classify(text: str, rules: ScanRules = ScanRules()) -> Scan:
         wallet = _wallet(code)
         if wallet is not None:
             return wallet
+    signed_kind = code_kind(code)
+    if signed_kind is not None:
+        return _signed(text, code, signed_kind)
     if code.startswith(rules.receipt_prefix):
         return _receipt(text, code, rules.receipt_prefix)
     if digits:
@@ -218,6 +249,16 @@ def _wallet(code: str) -> WalletCode | None:
     if len(code) in _ALIPAY_LENGTHS and prefix in _ALIPAY_PREFIXES:
         return WalletCode(code, "alipay")
     return None
+
+
+def _signed(text: str, code: str, kind: CodeKind) -> MemberCode | CouponCode | Rejected:
+    try:
+        signed = parse_code(code)
+    except CodeError as error:
+        return Rejected(text, f"bad_{kind}_code", error.message)
+    if kind == "member":
+        return MemberCode(code, signed)
+    return CouponCode(code, signed)
 
 
 def _receipt(text: str, code: str, prefix: str) -> ReceiptCode | Rejected:

@@ -5,11 +5,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pos.domain.barcodes import gtin_check_digit
+from pos.domain.codes import (
+    CodeError,
+    CouponClaims,
+    MemberClaims,
+    coupon_payload,
+    encode_code,
+    member_payload,
+    parse_code,
+)
 from pos.domain.errors import DomainError
 from pos.domain.scan import (
     DEFAULT_EMBEDDED_RULES,
+    CouponCode,
     EmbeddedCode,
     EmbeddedRule,
+    MemberCode,
     ProductCode,
     ReceiptCode,
     Rejected,
@@ -18,6 +29,7 @@ from pos.domain.scan import (
     classify,
     parse_entry,
 )
+from pos.signing import KeyRing, SigningKey
 
 
 def with_check_digit(body: str) -> str:
@@ -158,6 +170,108 @@ def test_damaged_receipt_codes_are_rejected(code: str) -> None:
 def test_the_receipt_prefix_is_configurable() -> None:
     rules = ScanRules(receipt_prefix="RC-")
     assert classify("RC-42", rules) == ReceiptCode("RC-42", "42")
+
+
+# Signed member and coupon codes (checked in depth in test_codes.py)
+
+KEY = SigningKey.from_seed(bytes(range(32)), "T01-1a2b3c4d")
+MEMBER = encode_code("member", KEY.kid, member_payload(MemberClaims("M000123", None)), KEY.sign)
+COUPON = encode_code(
+    "coupon",
+    KEY.kid,
+    coupon_payload(CouponClaims("CP0042", "SPRING24", None, "", 1_760_000_000, 1_770_000_000)),
+    KEY.sign,
+)
+
+
+def test_a_member_code_is_taken_apart_for_the_caller_to_verify() -> None:
+    result = classify(MEMBER + "\r\n")
+    assert isinstance(result, MemberCode)
+    assert result == MemberCode(MEMBER, parse_code(MEMBER))
+    KeyRing({KEY.kid: KEY.public_key}).verify(result.signed)
+
+
+def test_a_coupon_code_is_taken_apart_for_the_caller_to_verify() -> None:
+    result = classify(COUPON)
+    assert isinstance(result, CouponCode)
+    assert result == CouponCode(COUPON, parse_code(COUPON))
+    KeyRing({KEY.kid: KEY.public_key}).verify(result.signed)
+
+
+def test_classification_is_structural_so_a_forged_code_is_still_a_member_code() -> None:
+    forged = MEMBER[:-2] + ("AA" if MEMBER[-2:] != "AA" else "QA")
+    result = classify(forged)
+    assert isinstance(result, MemberCode)
+    with pytest.raises(CodeError) as caught:
+        KeyRing({KEY.kid: KEY.public_key}).verify(result.signed)
+    assert caught.value.reason == "forged"
+
+
+def test_signed_codes_come_before_receipt_codes() -> None:
+    assert isinstance(classify(MEMBER, ScanRules(receipt_prefix="M")), MemberCode)
+    assert classify("M42", ScanRules(receipt_prefix="M")) == ReceiptCode("M42", "42")
+
+
+@pytest.mark.parametrize("prefix", ["M1:", "C1:", "C1:X"])
+def test_a_receipt_prefix_that_would_shadow_signed_codes_is_refused(prefix: str) -> None:
+    with pytest.raises(ValueError, match="receipt_prefix cannot start like a signed"):
+        ScanRules(receipt_prefix=prefix)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [(MEMBER, "bad_member_code"), (COUPON, "bad_coupon_code")]
+)
+def test_a_signed_code_cut_short_is_rejected_as_incomplete(text: str, reason: str) -> None:
+    for length in (3, 10, len(text) // 2, len(text) - 1):
+        result = rejected(text[:length])
+        assert result.reason == reason
+        assert "is incomplete: its end is missing. Scan it again, whole." in result.message
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "message"),
+    [
+        (
+            MEMBER + ".x",
+            "bad_member_code",
+            "This member code is damaged: its parts are not in the expected form.",
+        ),
+        (
+            "C1:[bold]x[/bold].y.z",
+            "bad_coupon_code",
+            "This coupon is damaged: its parts are not in the expected form.",
+        ),
+        (
+            COUPON[:-1] + "B",
+            "bad_coupon_code",
+            "This coupon is damaged: its signature cannot be read.",
+        ),
+    ],
+)
+def test_a_damaged_signed_code_says_what_is_wrong_without_echo(
+    text: str, reason: str, message: str
+) -> None:
+    result = rejected(text)
+    assert (result.reason, result.message) == (reason, message)
+
+
+def test_signed_codes_within_the_default_scanner_length() -> None:
+    assert classify(COUPON, ScanRules(max_length=len(COUPON))) == CouponCode(
+        COUPON, parse_code(COUPON)
+    )
+    assert rejected(COUPON, ScanRules(max_length=len(COUPON) - 1)).reason == "too_long"
+
+
+@given(st.sampled_from(["M1:", "C1:"]), st.text(max_size=250))
+def test_anything_after_a_signed_prefix_is_a_signed_code_or_rejected_without_echo(
+    prefix: str, rest: str
+) -> None:
+    result = classify(prefix + rest)
+    assert isinstance(result, MemberCode | CouponCode | Rejected)
+    if isinstance(result, Rejected):
+        assert result.message.isascii()
+        assert result.message.isprintable()
+        assert "[" not in result.message
 
 
 # In-store embedded codes

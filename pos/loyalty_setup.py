@@ -1,0 +1,59 @@
+"""Opening the members and coupons of a till: its own signing key, the keys it trusts,
+and the program and campaigns from pos.toml [members].
+
+The till's key is made on first start (data_dir/keys, readable by its user only). The
+public keys it trusts are journaled (key.trusted) when first seen or changed, so every
+code the till ever accepted can be explained from the journal: its own key, the keys
+pos.toml names, and (with sync) the chain's.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from pos.config import Config
+from pos.ledger.database import Ledger
+from pos.ledger.tables import TRUSTED_KEYS
+from pos.loyalty import Loyalty, LoyaltyRules
+from pos.signing import KeyRing, SigningKey, public_key_from_text, public_key_text
+
+KEY_FILE = "till-ed25519.pem"
+
+
+def open_loyalty(config: Config, ledger: Ledger) -> Loyalty | None:
+    """The till's Loyalty, or None when [members] is disabled (blocking: a worker's)."""
+    settings = config.settings
+    members = settings.members
+    if not members.enabled:
+        return None
+    key = SigningKey.load_or_create(config.data_dir / "keys" / KEY_FILE, settings.till.device_id)
+    wanted = {key.kid: (public_key_text(key.public_key), "own")}
+    for kid, text in members.trusted_keys.items():
+        public_key_from_text(text)  # a bad key in pos.toml is named before anything starts
+        wanted.setdefault(kid, (text, "config"))
+    trusted = trust(ledger, wanted)
+    rules = LoyaltyRules(
+        store_id=settings.store.id,
+        program=members.program(),
+        campaigns=members.campaign_map(),
+        timezone=settings.store.timezone,
+    )
+    ring = KeyRing({kid: public_key_from_text(text) for kid, text in trusted.items()})
+    return Loyalty(ledger, rules, key, ring)
+
+
+def trust(ledger: Ledger, keys: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Journal each (public key, source) by kid not yet trusted as such; return every
+    trusted key by kid."""
+    with ledger.transaction() as writer:
+        known = {
+            row.kid: row.public_key
+            for row in writer.conn.execute(select(TRUSTED_KEYS.c.kid, TRUSTED_KEYS.c.public_key))
+        }
+        for kid, (public_key, source) in keys.items():
+            if known.get(kid) != public_key:
+                writer.append(
+                    "key.trusted", {"kid": kid, "public_key": public_key, "source": source}
+                )
+                known[kid] = public_key
+    return known
