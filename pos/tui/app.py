@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from pos.domain.staff import StaffMember
     from pos.hardware import Devices
     from pos.ledger.database import Ledger
+    from pos.loyalty import Loyalty
     from pos.shifts import Shift
     from pos.spooler import PrinterReport, Spooler
     from pos.wallet_setup import Wallet
@@ -92,6 +93,7 @@ class PosApp(App[None]):
         self._header: StoreHeader | None = None
         self._wallet: Wallet | None = None
         self._wallet_opener = wallet_opener
+        self._loyalty: Loyalty | None = None
         self._header_lock = threading.Lock()
         self.printer_report: PrinterReport | None = None
         self.scanner_status: DeviceStatus | None = None
@@ -346,9 +348,12 @@ class PosApp(App[None]):
         """Build the cashier's checkout (worker thread: it reads the ledger)."""
         from pos.catalog_admin import current_catalog
         from pos.checkout import Checkout, Till
+        from pos.loyalty_setup import open_loyalty
 
         settings = self.config.settings
         try:
+            if self._loyalty is None:
+                self._loyalty = open_loyalty(self.config, self.ledger)
             checkout = Checkout(
                 self.ledger,
                 current_catalog(self.ledger),
@@ -359,6 +364,7 @@ class PosApp(App[None]):
                     shift.shift_id,
                 ),
                 settings.scanner.rules(),
+                loyalty=self._loyalty,
             )
             checkout.restore_draft()
         except PosError as error:

@@ -42,6 +42,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("split", "ctrl+t", "action.split", show=False),
     Action("store_qr", "ctrl+g", "action.store_qr", show=False),
     Action("returns", "ctrl+r", "action.returns", show=False),
+    Action("member", "ctrl+y", "action.member", show=False),
+    Action("points", "ctrl+p", "action.points", show=False),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),
 )

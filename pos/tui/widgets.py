@@ -17,7 +17,9 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from pos.domain.cart import Cart, CartLine, CartTotals, LineAmounts
+from pos.domain.members import Member, Tier, mask_phone
 from pos.domain.money import format_amount
+from pos.domain.offers import Offers
 from pos.tui.i18n import Strings
 from receipts.words import format_rate
 
@@ -388,10 +390,38 @@ class TotalsPanel(Static):
 
 
 class MemberPanel(Static):
-    """The member and coupons of the sale (filled once membership exists)."""
+    """The sale's member and coupons: who, tier, points; what applies and why not."""
 
-    def show(self, strings: Strings) -> None:
-        self.update(Text(f"{strings('member.none')}\n{strings('member.hint')}"))
+    def show(
+        self,
+        strings: Strings,
+        member: Member | None = None,
+        tier: Tier | None = None,
+        offers: Offers | None = None,
+    ) -> None:
+        lang = strings.lang
+        text = Text()
+        if member is None:
+            text.append(strings("member.none"))
+        else:
+            text.append(member.member_no, style="bold")
+            text.append(f"  {tier.name(lang) if tier else ''}\n")
+            if member.phone:
+                text.append(f"{mask_phone(member.phone)}\n")
+            text.append(strings("member.points", points=member.points))
+        if offers is None or not (offers.promotions or offers.choice.not_used):
+            if member is None:
+                text.append(f"\n{strings('member.hint')}")
+            self.update(text)
+            return
+        for promotion in offers.promotions:
+            text.append(f"\n✓ {promotion.name(lang)} -{format_amount(promotion.amount)}", "green")
+        for not_used in offers.choice.not_used:
+            coupon = not_used.coupon
+            text.append(f"\n· {coupon.campaign_id}: ", "dim")
+            key = f"coupon.{not_used.reason}"
+            text.append(strings(key) if strings.has(key) else not_used.message, "dim")
+        self.update(text)
 
 
 class MessageLine(Static):

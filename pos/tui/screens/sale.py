@@ -25,7 +25,15 @@ from pos.domain.cart import Discount
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.domain.sale import SaleRecord
-from pos.scan_outcomes import Added, ReceiptRequested, Refused, ScanOutcome, WalletPresented
+from pos.scan_outcomes import (
+    Added,
+    CouponPresented,
+    MemberPresented,
+    ReceiptRequested,
+    Refused,
+    ScanOutcome,
+    WalletPresented,
+)
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
@@ -43,8 +51,10 @@ if TYPE_CHECKING:
     from devices.drawer import CashDrawer
     from devices.scans import DeviceStatus
     from pos.checkout import Checkout
+    from pos.domain.members import Member
     from pos.domain.returns import ReturnRecord
     from pos.domain.staff import StaffMember
+    from pos.loyalty import HeldCoupon
     from pos.payments.wallet_tender import WalletResult
     from pos.returns import Refunder
     from pos.shifts import Shift
@@ -119,7 +129,6 @@ class SaleScreen(Screen[None]):
         self.query_one("#change-box").display = False
         self._show_sale()
         self._show_status()
-        self.query_one(MemberPanel).show(self.strings)
         self.query_one("#entry", Input).focus()
         self.set_interval(STATUS_REFRESH_S, self._poll_status)
         self._poll_status()
@@ -173,8 +182,131 @@ class SaleScreen(Screen[None]):
             self._open_receipt(outcome.receipt_no)
         elif isinstance(outcome, WalletPresented):
             self._pay_by_wallet(outcome)
+        elif isinstance(outcome, MemberPresented):
+            self._customer_job(lambda: self._found(self.checkout.present_member(outcome.code)))
+        elif isinstance(outcome, CouponPresented):
+            self._customer_job(
+                lambda: self._coupon_added(self.checkout.present_coupon(outcome.code))
+            )
         else:
             self._added(outcome)
+
+    # -- members and coupons -------------------------------------------------------
+
+    @work(thread=True, group="customer")
+    def _customer_job(self, job: Callable[[], str]) -> None:
+        """Check a member or coupon (signatures, the ledger) off the event loop; the
+        panel and the totals follow, and the sale in progress keeps them."""
+        try:
+            said = job()
+        except PosError as error:
+            self.app.call_from_thread(self._refused_customer, error)
+            return
+        self.app.call_from_thread(self._customer_changed, said)
+
+    def _found(self, member: Member) -> str:
+        return self.strings("member.found", member=member.member_no)
+
+    def _coupon_added(self, held: HeldCoupon) -> str:
+        return self.strings(
+            "coupon.added", campaign=held.candidate.campaign.name(self.strings.lang)
+        )
+
+    def _refused_customer(self, error: PosError) -> None:
+        self.app.bell()
+        self._say(f"{error.title} · {error.message}", error=True)
+
+    def _customer_changed(self, said: str) -> None:
+        self._show_sale()
+        self._say(said)
+        self._save_draft()
+
+    def action_member(self) -> None:
+        """Find the customer by their mobile number, or enroll them with it."""
+        if self.checkout.loyalty is None:
+            self._say(self.strings("refused.no_members"), error=True)
+            return
+
+        def answered(phone: str | None) -> None:
+            if phone:
+                self._find_phone(phone)
+
+        self.app.push_screen(
+            AskText(self.strings("member.find_title"), self.strings("member.find_prompt")),
+            answered,
+        )
+
+    @work(thread=True, group="customer")
+    def _find_phone(self, phone: str) -> None:
+        loyalty = self.checkout.loyalty
+        assert loyalty is not None
+        try:
+            member = loyalty.find_by_phone(phone)
+            if member is not None:
+                self.checkout.set_member(member.member_no)
+                self.app.call_from_thread(self._customer_changed, self._found(member))
+                return
+        except PosError as error:
+            self.app.call_from_thread(self._refused_customer, error)
+            return
+        self.app.call_from_thread(self._offer_enrollment, phone)
+
+    def _offer_enrollment(self, phone: str) -> None:
+        from pos.domain.members import mask_phone, parse_phone
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._customer_job(lambda: self._enroll(phone))
+
+        masked = mask_phone(parse_phone(phone))
+        self.app.push_screen(
+            Confirm(self.strings("member.enroll_prompt", phone=masked)),
+            answered,
+        )
+
+    def _enroll(self, phone: str) -> str:
+        loyalty = self.checkout.loyalty
+        assert loyalty is not None
+        member, _issued = loyalty.enroll_by_phone(phone)
+        self.checkout.set_member(member.member_no)
+        return self.strings("member.enrolled", member=member.member_no)
+
+    def action_points(self) -> None:
+        """Pay the next amount (or part of it) with the member's points."""
+        member = self.checkout.member
+        if member is None or self.checkout.cart.is_empty:
+            self._say(self.strings("member.none_for_points"), error=True)
+            return
+        due = self.checkout.next_amount()
+        prompt = self.strings("points.prompt", points=member.points, due=format_amount(due))
+
+        def answered(answer: str | None) -> None:
+            if not answer:
+                return
+            try:
+                amount = parse_amount(answer)
+            except PosError as error:
+                self._refused_customer(error)
+                return
+            self._paying = True
+            self._pay_points(amount)
+
+        self.app.push_screen(AskText(self.strings("points.title"), prompt), answered)
+
+    @work(thread=True, group="ledger")
+    def _pay_points(self, amount: int) -> None:
+        try:
+            record = self.checkout.tender_points(amount)
+        except PosError as error:
+            self.app.call_from_thread(self._refused_customer, error)
+            self.app.call_from_thread(self._payment_over)
+            return
+        if record is None:
+            self.app.call_from_thread(self._part_taken, "points", amount)
+        else:
+            self.session.receipt_queued()
+            self.app.call_from_thread(self._paid, record)
+        self.app.call_from_thread(self._payment_over)
 
     def _added(self, outcome: Added) -> None:
         self._back_to_cart()
@@ -676,7 +808,6 @@ class SaleScreen(Screen[None]):
         self._bind_keys()
         self.refresh_bindings()
         self.query_one("#entry", Input).placeholder = self.strings("entry.placeholder")
-        self.query_one(MemberPanel).show(self.strings)
         self._show_sale()
         self._show_status()
         if self._last is not None and self.query_one("#change-box").display:
@@ -775,9 +906,17 @@ class SaleScreen(Screen[None]):
         self.query_one(MessageLine).say(text, error=error)
 
     def _show_sale(self) -> None:
-        totals = self.checkout.cart.totals()
-        self.query_one(CartTable).show(self.checkout.cart, totals, self.strings)
         checkout = self.checkout
+        totals = checkout.totals()
+        self.query_one(CartTable).show(checkout.cart, totals, self.strings)
+        member = checkout.member
+        loyalty = checkout.loyalty
+        self.query_one(MemberPanel).show(
+            self.strings,
+            member,
+            loyalty.rules.program.tier(member.lifetime_points) if loyalty and member else None,
+            checkout.offers,
+        )
         self.query_one(TotalsPanel).show(
             totals,
             self.strings,

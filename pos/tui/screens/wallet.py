@@ -49,7 +49,7 @@ class WalletPayment(ModalScreen["WalletResult | PosError"]):
         self._store = store
         self._strings = strings
         self._cancel = threading.Event()
-        self._due = checkout.cart.totals().total
+        self._due = checkout.totals().total
         self._left = int(client.settings.deadline_s)
 
     def compose(self) -> ComposeResult:
