@@ -24,6 +24,7 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from pos.domain.errors import PosError
+from pos.domain.members import POINTS_TENDER
 from pos.domain.returns import (
     History,
     RefundOutcome,
@@ -42,6 +43,7 @@ from pos.ledger.queries import (
     return_history,
     sale_by_receipt,
 )
+from pos.member_refunds import journal_member_refund
 from pos.payments.micropay import Refund
 from pos.print_queue import enqueue
 
@@ -122,6 +124,7 @@ def complete_return(
     done = replace(record, results=results)
     with ledger.transaction() as writer:
         event = writer.append("return.completed", done.completed_payload())
+        journal_member_refund(writer, sale, record.return_id)
         enqueue(writer.conn, record.receipt_no, ledger.clock())
     return replace(done, ts=event.ts, device_id=event.device_id)
 
@@ -151,7 +154,8 @@ def settle_open_returns(ledger: Ledger, refunders: Mapping[str, Refunder]) -> li
 
 
 def _refund(part: RefundPart, order_total: int, refunders: Mapping[str, Refunder]) -> RefundResult:
-    if part.tender == CASH:
+    if part.tender in (CASH, POINTS_TENDER):
+        # Cash leaves the drawer; points go back to the member (pos.member_refunds).
         return RefundResult(part.refund_no, RefundOutcome.REFUNDED)
     refunder = refunders.get(part.tender)
     if refunder is None:

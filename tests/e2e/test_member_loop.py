@@ -202,3 +202,49 @@ def _member(till: Checkout) -> str:
     assert loyalty is not None
     member, _ = loyalty.enroll_by_phone("138 1234 5678")
     return member.member_no
+
+
+def test_returns_undo_exactly_what_the_sale_did_for_the_member(
+    till: Checkout, loyalty: Loyalty
+) -> None:
+    from pos.returns import complete_return, start_return
+
+    path = till.ledger.path
+    member_no = _member(till)  # by phone: welcome coupon WELCOME10 (10 off 50+)
+    till.set_member(member_no)
+    till.scan(RED_BULL, 20)  # 120.00, less the welcome coupon: 110.00, earns NEXT20
+    sale = till.pay_cash()
+    assert sale.total == 11000
+    assert sale.member is not None
+    assert sale.member.points_earned == 110
+    assert [c.campaign_id for c in sale.coupons_issued] == ["NEXT20"]
+
+    def give_back(units: int) -> None:
+        record = start_return(
+            till.ledger,
+            sale.receipt_no,
+            {1: units},
+            cashier="101",
+            manager="900",
+            receipt_prefix="T01-",
+        )
+        complete_return(till.ledger, record, {})
+
+    give_back(5)  # a quarter: a quarter of the points, the coupons stay
+    assert loyalty.member(member_no).points == 110 - 27
+    assert (
+        raw(path, "SELECT count(*) AS n FROM coupon_redemptions WHERE restored_seq IS NULL")[0]["n"]
+        == 1
+    )
+    give_back(15)  # the rest: every point, the coupon used back, NEXT20 void
+    assert loyalty.member(member_no).points == 0
+    reversed_ = raw(path, "SELECT sum(delta) AS d FROM points_changes WHERE reason = 'reversed'")
+    assert reversed_ == [{"d": -110}]
+    assert [c.candidate.campaign.campaign_id for c in loyalty.coupons_of(member_no)] == [
+        "WELCOME10"
+    ]
+    assert raw(path, "SELECT purpose FROM coupons WHERE voided_seq IS NOT NULL") == [
+        {"purpose": "next_visit"}
+    ]
+    report = verify(till.ledger)
+    assert report.ok, report.problems
