@@ -300,10 +300,16 @@ def check(candidate: Candidate, basket: Basket, context: Context) -> NotUsed | N
 
 def best_combination(basket: Basket, usable: Sequence[Candidate]) -> list[Applied]:
     """The allowed combination of already-checked coupons worth most to the customer."""
-    pool = _one_per_campaign(basket, usable)
+    pool = list(usable)
     if len(pool) > MAX_CANDIDATES:
-        pool = sorted(pool, key=lambda c: -_value(apply_combination(basket, [c])))
-        pool = pool[:MAX_CANDIDATES]
+        pool = sorted(
+            pool,
+            key=lambda c: (
+                -_value(apply_combination(basket, [c])),
+                c.coupon.valid_until,
+                c.coupon.coupon_id,
+            ),
+        )[:MAX_CANDIDATES]
     best: list[Applied] = []
     best_key = _rank([])
     for combination in allowed_combinations(pool):
@@ -315,14 +321,16 @@ def best_combination(basket: Basket, usable: Sequence[Candidate]) -> list[Applie
 
 
 def allowed_combinations(pool: Sequence[Candidate]) -> Iterable[list[Candidate]]:
-    """Each non-stackable coupon alone, and every non-empty set of stackable ones."""
+    """Each non-stackable coupon alone, and every non-empty set of stackable ones with
+    at most one coupon per campaign."""
     for candidate in pool:
         if not candidate.campaign.stackable:
             yield [candidate]
     stackable = [candidate for candidate in pool if candidate.campaign.stackable]
     for size in range(1, len(stackable) + 1):
         for combination in combinations(stackable, size):
-            yield list(combination)
+            if len({c.campaign.campaign_id for c in combination}) == size:
+                yield list(combination)
 
 
 def apply_combination(basket: Basket, combination: Sequence[Candidate]) -> list[Applied]:
@@ -335,21 +343,6 @@ def apply_combination(basket: Basket, combination: Sequence[Candidate]) -> list[
             left[line_id] -= off
         applied.append(Applied(candidate.coupon, candidate.campaign, by_line))
     return applied
-
-
-def _one_per_campaign(basket: Basket, usable: Sequence[Candidate]) -> list[Candidate]:
-    """Two coupons of one campaign are never used together: keep the one that expires
-    first (the customer keeps the longer-lived one)."""
-    by_campaign: dict[str, Candidate] = {}
-    for candidate in usable:
-        kept = by_campaign.get(candidate.campaign.campaign_id)
-        if kept is None or _expiry_key(candidate) < _expiry_key(kept):
-            by_campaign[candidate.campaign.campaign_id] = candidate
-    return list(by_campaign.values())
-
-
-def _expiry_key(candidate: Candidate) -> tuple[int, str]:
-    return candidate.coupon.valid_until, candidate.coupon.coupon_id
 
 
 def _application_order(candidate: Candidate) -> tuple[int, str]:
@@ -426,6 +419,8 @@ def _rank(applied: Sequence[Applied]) -> tuple[int, int, tuple[int, ...], tuple[
 
 def _not_chosen(candidate: Candidate, best: Sequence[Applied]) -> NotUsed:
     coupon = candidate.coupon
+    if not best:
+        return NotUsed(coupon, "not_better", "Takes nothing off this sale.")
     if any(applied.campaign.campaign_id == candidate.campaign.campaign_id for applied in best):
         return NotUsed(coupon, "same_campaign", "One coupon of this campaign per sale.")
     if not candidate.campaign.stackable or any(not a.campaign.stackable for a in best):

@@ -106,10 +106,18 @@ _PHONE_DIGITS = 11
 
 def parse_phone(text: str) -> str:
     """A mainland mobile number as typed (spaces, dashes and +86 allowed), as 11 digits."""
-    digits = "".join(char for char in text if char.isascii() and char.isdigit())
-    if text.strip().startswith("+86") or (len(digits) == 13 and digits.startswith("86")):
+    typed = text.strip().removeprefix("+86")
+    # Separators people type are dropped; anything else (letters, another country's
+    # code) makes it not a mainland mobile number rather than being ignored.
+    digits = "".join(char for char in typed if char not in " -()")
+    if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
-    if len(digits) != _PHONE_DIGITS or digits[0] != "1" or digits[1] not in "3456789":
+    if (
+        len(digits) != _PHONE_DIGITS
+        or not (digits.isascii() and digits.isdigit())
+        or digits[0] != "1"
+        or digits[1] not in "3456789"
+    ):
         raise MemberError(
             "Not a mobile number", "A mobile number has 11 digits and starts 13 to 19."
         )

@@ -7,15 +7,18 @@ job shows up as a failure rather than as a quietly wrong receipt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import zxingcpp
 from PIL import Image
 
+from pos.domain.codes import CouponClaims, MemberClaims, coupon_payload, encode_code, member_payload
+from pos.domain.members import POINTS_TENDER
 from pos.domain.money import tax_included
-from pos.domain.sale import SaleRecord, SoldLine, TaxLine, TenderLine
+from pos.domain.offers import Promotion
+from pos.domain.sale import IssuedCoupon, SaleMember, SaleRecord, SoldLine, TaxLine, TenderLine
 from receipts.sale_receipt import StoreHeader
 
 STORE = StoreHeader("演示便利店 Demo Mart", "上海市静安区南京西路 1 号", "91310000MA1DEMO00X")
@@ -65,6 +68,76 @@ MIXED_SALE = sale_of(
     sold(4, "奥利奥原味夹心饼干 97g", "Oreo Original Sandwich Cookies 97g", 650, discount=100),
 )
 """Chinese and English-only names, several units, a weighed line, a discount, two rates."""
+
+
+def _signed(kind: str, payload: dict[str, object]) -> str:
+    """A code as the till signs it, the signature all zeros (nothing here verifies it)."""
+    return encode_code(kind, "till-T01", payload, lambda _: bytes(64))  # type: ignore[arg-type]
+
+
+MEMBER_NO = "T01M000042"
+CARD_CODE = _signed("member", member_payload(MemberClaims(MEMBER_NO, None)))
+WELCOME_CODE = _signed(
+    "coupon",
+    coupon_payload(
+        CouponClaims("3f9a1c2e7b5d4a60", "welcome", MEMBER_NO, "", 1795396500, 1798127999, None)
+    ),
+)
+GIFT_CODE = _signed(
+    "coupon",
+    coupon_payload(
+        CouponClaims("8c0d2b4f6e1a3957", "referral", None, "", 1795396500, 1798127999, MEMBER_NO)
+    ),
+)
+
+
+def member_sale(*, enrolled: bool = True) -> SaleRecord:
+    """A member's sale: tier discount and a coupon used, part paid in points, the rest in
+    cash, two coupons issued (a welcome one and a referral gift for a friend)."""
+    # 27.31 less 10% for the tier (2.73), then 10.00 for the coupon, shared by the lines.
+    lines = (
+        sold(1, "农夫山泉饮用天然水 550ml", "Nongfu Spring Natural Water 550ml", 200,
+             quantity=3, discount=60 + 220),
+        sold(2, "奥利奥原味夹心饼干 97g", "Oreo Original Sandwich Cookies 97g", 650,
+             discount=65 + 238),
+        sold(3, "红富士苹果", "Fuji Apples", 1200, weight_g=1234, rate_bp=900,
+             discount=148 + 542),
+    )  # fmt: skip
+    record = sale_of(*lines)
+    points, cash = 500, record.total - 500
+    return replace(
+        record,
+        promotions=(
+            Promotion("tier", "银卡会员折扣", "Silver member discount", 273),
+            Promotion("coupon", "新客满20减10", "10.00 off your first 20.00", 1000, "c0", "w"),
+        ),
+        payments=(
+            TenderLine("p0", POINTS_TENDER, points, points, 0),
+            TenderLine("p1", "cash", cash, 2000, 2000 - cash),
+        ),
+        change=2000 - cash,
+        member=SaleMember(
+            member_no=MEMBER_NO,
+            tier_zh="银卡",
+            tier_en="Silver",
+            phone_masked="138****5678",
+            enrolled=enrolled,
+            points_earned=9,
+            points_redeemed=50,
+            points_balance=1209,
+            card_code=CARD_CODE,
+        ),
+        coupons_issued=(
+            IssuedCoupon(
+                "3f9a1c2e7b5d4a60", "welcome", "新人专享 满50减10", "Welcome: 10 off 50",
+                "10.00 off on 50.00+", "welcome", "2026-12-31", WELCOME_CODE,
+            ),
+            IssuedCoupon(
+                "8c0d2b4f6e1a3957", "referral", "好友礼券 满30减8", "Friend gift: 8 off 30",
+                "8.00 off on 30.00+", "referral", "2026-12-31", GIFT_CODE, for_friend=True,
+            ),
+        ),
+    )  # fmt: skip
 
 
 # -- an independent ESC/POS walker ----------------------------------------------------
