@@ -302,14 +302,24 @@ def best_combination(basket: Basket, usable: Sequence[Candidate]) -> list[Applie
     """The allowed combination of already-checked coupons worth most to the customer."""
     pool = list(usable)
     if len(pool) > MAX_CANDIDATES:
-        pool = sorted(
+        ranked = sorted(
             pool,
             key=lambda c: (
                 -_value(apply_combination(basket, [c])),
                 c.coupon.valid_until,
                 c.coupon.coupon_id,
             ),
-        )[:MAX_CANDIDATES]
+        )
+        # The best of each campaign first: only one per campaign can be used, so more of
+        # one campaign must not crowd out every other campaign.
+        campaigns: set[str] = set()
+        firsts: list[Candidate] = []
+        rest: list[Candidate] = []
+        for candidate in ranked:
+            first = candidate.campaign.campaign_id not in campaigns
+            campaigns.add(candidate.campaign.campaign_id)
+            (firsts if first else rest).append(candidate)
+        pool = (firsts + rest)[:MAX_CANDIDATES]
     best: list[Applied] = []
     best_key = _rank([])
     for combination in allowed_combinations(pool):
