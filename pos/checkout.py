@@ -337,7 +337,12 @@ class Checkout:
         program = loyalty.rules.program
         spent = sum(t.amount for t in self.tenders if t.tender == POINTS_TENDER)
         needed = program.points_for(spent + amount)
-        if not 0 < amount <= due or needed > self.member.points:
+        if not 0 < amount <= due:
+            raise TenderError(
+                "Not a part of the sale",
+                f"Points pay more than 0.00 and at most the {format_amount(due)} due.",
+            )
+        if needed > self.member.points:
             raise TenderError(
                 "Not enough points",
                 f"The member has {self.member.points} points; "

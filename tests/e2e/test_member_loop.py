@@ -248,3 +248,17 @@ def test_returns_undo_exactly_what_the_sale_did_for_the_member(
     ]
     report = verify(till.ledger)
     assert report.ok, report.problems
+
+
+def test_points_pay_at_most_what_is_due_and_at_most_what_the_member_has(till: Checkout) -> None:
+    from pos.domain.sale import TenderError
+
+    till.set_member(_member(till))
+    till.scan(RED_BULL)  # 6.00; a new member has no points
+    with pytest.raises(TenderError) as too_much:
+        till.tender_points(601)
+    assert too_much.value.title == "Not a part of the sale"
+    with pytest.raises(TenderError) as too_few:
+        till.tender_points(100)
+    assert too_few.value.title == "Not enough points"
+    assert till.tenders == []
