@@ -261,6 +261,20 @@ class Checkout:
         self.member = member
         return member
 
+    def refresh_member(self) -> Member | None:
+        """Read the sale's member again after a manager changed them (blocking); a
+        deleted membership leaves the sale, with its coupons."""
+        if self.member is None:
+            return None
+        try:
+            return self.set_member(self.member.member_no)
+        except LoyaltyError as error:
+            if error.reason != "deleted_member":
+                raise
+        self.member = None
+        self.member_coupons = []
+        return None
+
     def present_coupon(self, code: str) -> HeldCoupon:
         """Add a scanned coupon to the sale (blocking: reads the ledger); the best
         combination is chosen on every change, so it may end up not used, with a reason."""

@@ -172,7 +172,9 @@ class Loyalty:
         phone = parse_phone(text)
         with self.ledger.transaction() as writer:
             taken = writer.conn.execute(
-                select(MEMBERS.c.member_no).where(MEMBERS.c.phone == phone)
+                select(MEMBERS.c.member_no).where(
+                    MEMBERS.c.phone == phone, MEMBERS.c.deleted_seq.is_(None)
+                )
             ).first()
             if taken is not None:
                 raise LoyaltyError(

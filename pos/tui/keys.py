@@ -44,6 +44,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("returns", "ctrl+r", "action.returns", show=False),
     Action("member", "ctrl+y", "action.member", show=False),
     Action("points", "ctrl+p", "action.points", show=False),
+    Action("member_view", "ctrl+n", "action.member_view", show=False),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),
 )

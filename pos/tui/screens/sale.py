@@ -38,6 +38,7 @@ from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
+from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.screens.returns import CopyAsked, ReturnPicked, ReturnSale
 from pos.tui.screens.wallet import WalletPayment
@@ -270,6 +271,52 @@ class SaleScreen(Screen[None]):
         member, _issued = loyalty.enroll_by_phone(phone)
         self.checkout.set_member(member.member_no)
         return self.strings("member.enrolled", member=member.member_no)
+
+    def action_member_view(self) -> None:
+        """The manager's member view (PIN first): the sale's member, or one asked for."""
+        if self.checkout.loyalty is None:
+            self._say(self.strings("refused.no_members"), error=True)
+            return
+
+        def approved(manager: StaffMember | None) -> None:
+            if manager is None:
+                return
+            if self.checkout.member is not None:
+                self._open_member_file(self.checkout.member.member_no, manager.staff_no)
+                return
+
+            def answered(who: str | None) -> None:
+                if who:
+                    self._open_member_file(who, manager.staff_no)
+
+            self.app.push_screen(
+                AskText(self.strings("mv.find_title"), self.strings("mv.find_prompt")), answered
+            )
+
+        self.app.push_screen(self._approval("member_view", "action.member_view", {}), approved)
+
+    @work(thread=True, group="customer")
+    def _open_member_file(self, who: str, manager: str) -> None:
+        from pos.member_file import find_member_file
+
+        loyalty = self.checkout.loyalty
+        assert loyalty is not None
+        try:
+            file = find_member_file(loyalty.ledger, who)
+        except PosError as error:
+            self.app.call_from_thread(self._refused_customer, error)
+            return
+        view = MemberView(file, loyalty, self.strings, self.session.zone, manager)
+        self.app.call_from_thread(self.app.push_screen, view, self._member_view_closed)
+
+    def _member_view_closed(self, _result: object) -> None:
+        # The manager may have adjusted or deleted the sale's member: read them again.
+        if self.checkout.member is not None and not self.checkout.tenders:
+            self._customer_job(self._refreshed_member)
+
+    def _refreshed_member(self) -> str:
+        member = self.checkout.refresh_member()
+        return self.strings("member.none") if member is None else self._found(member)
 
     def action_points(self) -> None:
         """Pay the next amount (or part of it) with the member's points."""
