@@ -357,6 +357,7 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
     from pos.bootstrap import open_ledger
     from pos.domain.money import format_amount
     from pos.ledger.verify import verify
+    from pos.loyalty_setup import open_loyalty
     from pos.simulate import simulate
 
     if args.sales < 1 or args.days < 1:
@@ -370,6 +371,7 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
             raise PosError("No wallet", "[payments.wechat] enabled is false; use --tender cash.")
     ledger = open_ledger(config)
     try:
+        loyalty = open_loyalty(config, ledger)
         with Progress(transient=True) as progress:
             task = progress.add_task("selling", total=args.sales)
             result = simulate(
@@ -380,9 +382,11 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
                 days=args.days,
                 tender=args.tender,
                 wallet=wallet.client if wallet is not None else None,
+                loyalty=loyalty,
                 on_sale=lambda _record: progress.advance(task),
             )
         report = verify(ledger)
+        strays = loyalty.payers_not_members() if loyalty is not None else 0
     finally:
         ledger.close()
         if wallet is not None:
@@ -397,7 +401,17 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         f"total {format_amount(result.revenue)} {config.settings.store.currency}; ledger "
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
-    return 0 if report.ok else 1
+    if loyalty is not None:
+        print(
+            f"members: {result.enrolled} enrolled, {result.member_sales} sales to members, "
+            f"{result.coupons_issued} coupons issued, {result.coupons_redeemed} redeemed; "
+            + (
+                "every WeChat Pay payer is a member"
+                if strays == 0
+                else f"{strays} WeChat Pay payers are NOT members"
+            )
+        )
+    return 0 if report.ok and strays == 0 else 1
 
 
 def _config_show(args: argparse.Namespace, config: Config) -> int:

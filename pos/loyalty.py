@@ -127,16 +127,20 @@ class Loyalty:
         verifier: CodeVerifier,
         *,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.ledger = ledger
         self.rules = rules
         self.signer = signer
         self.verifier = verifier
         self._new_id = new_id
+        self.clock = clock or ledger.clock
+        """Code windows and coupon validity go by it: the ledger's, but for a
+        simulation selling at invented moments."""
         self._zone = ZoneInfo(rules.timezone)
 
     def now(self) -> int:
-        return _epoch(self.ledger.clock())
+        return _epoch(self.clock())
 
     # -- members ------------------------------------------------------------------------
 
@@ -217,6 +221,26 @@ class Loyalty:
                 "member.deleted",
                 {"member_no": member_no, "staff_no": manager, "reason": reason.strip()},
             )
+
+    def payers_not_members(self) -> int:
+        """Wallet payers of paid orders who are not members (pay-to-become-member says
+        there are none; a deleted membership is the customer's choice and not counted)."""
+        paid = (
+            select(PAYMENT_ORDERS.c.openid)
+            .where(PAYMENT_ORDERS.c.outcome == "paid", PAYMENT_ORDERS.c.openid != "")
+            .distinct()
+            .subquery()
+        )
+        with self.ledger.read() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(paid)
+                .where(
+                    paid.c.openid.not_in(
+                        select(MEMBERS.c.openid).where(MEMBERS.c.openid.is_not(None))
+                    )
+                )
+            ).scalar_one()
 
     # -- coupons ------------------------------------------------------------------------
 
@@ -420,7 +444,7 @@ class Loyalty:
         self, campaign: Campaign, member_no: str, sale_id: str | None
     ) -> tuple[IssuedCoupon, dict[str, Any]]:
         """A coupon of `campaign` for `member_no` (a referral coupon: from them, to gift)."""
-        now = self.ledger.clock()
+        now = self.clock()
         local_end = (now.astimezone(self._zone) + timedelta(days=campaign.valid_days)).replace(
             hour=23, minute=59, second=59, microsecond=0
         )

@@ -417,7 +417,7 @@ def test_simulate_pays_by_wechat_through_the_configured_gateway(
     data = tmp_path / "data"
     args = ["--data", str(data), "simulate", "--sales", "20", "--tender", "mixed", "--seed", "3"]
     assert main(args) == 0
-    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    summary = capsys.readouterr().out.strip().splitlines()[-2]
     by_wallet = _query(data, "SELECT count(*) FROM payments WHERE tender = 'wechat'")[0][0]
     assert 0 < by_wallet < 20
     assert summary.startswith(f"20 sales ({by_wallet} by WeChat Pay, 0 refused and paid cash)")
@@ -427,3 +427,30 @@ def test_simulate_pays_by_wechat_through_the_configured_gateway(
     assert len(orders) == by_wallet
     # The demo's sandbox knows each customer by their codes: payer ids are stable.
     assert all(openid.startswith("o") for _outcome, openid in orders)
+
+
+def test_simulate_by_wallet_makes_every_payer_a_member_and_counts_the_coupons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    args = ["--data", str(data), "simulate", "--sales", "150", "--days", "5", "--tender", "wallet"]
+    assert main([*args, "--seed", "4"]) == 0
+    report = capsys.readouterr().out.strip().splitlines()[-1]
+
+    payers = {openid for (openid,) in _query(data, "SELECT openid FROM payment_orders")}
+    members = _query(data, "SELECT openid FROM members WHERE openid IS NOT NULL")
+    assert payers <= {openid for (openid,) in members}
+    enrolled = _query(data, "SELECT count(*) FROM journal WHERE type = 'member.enrolled'")[0][0]
+    issued = _query(data, "SELECT count(*) FROM coupons")[0][0]
+    redeemed = _query(data, "SELECT count(*) FROM coupon_redemptions")[0][0]
+    to_members = _query(data, "SELECT count(*) FROM sales WHERE member_no IS NOT NULL")[0][0]
+    assert 0 < redeemed < issued
+    assert report == (
+        f"members: {enrolled} enrolled, {to_members} sales to members, {issued} coupons "
+        f"issued, {redeemed} redeemed; every WeChat Pay payer is a member"
+    )
+    # Returning members showed their cards, so some sales used coupons they were given.
+    redeemed_by_members = _query(
+        data, "SELECT count(*) FROM coupon_redemptions WHERE member_no IS NOT NULL"
+    )[0][0]
+    assert redeemed_by_members > 0
