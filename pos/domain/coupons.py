@@ -346,9 +346,11 @@ def allowed_combinations(pool: Sequence[Candidate]) -> Iterable[list[Candidate]]
 def apply_combination(basket: Basket, combination: Sequence[Candidate]) -> list[Applied]:
     """Apply coupons in the fixed order (items, percentages, amounts) to what is left."""
     left = {line.line_id: line.net for line in basket.lines}
+    priced: dict[int, int] = {}
+    """Units of each line an item coupon has already priced: the next one takes others."""
     applied = []
     for candidate in sorted(combination, key=_application_order):
-        by_line = _capped(_discount(candidate.campaign, basket, left), candidate.max_off)
+        by_line = _capped(_discount(candidate.campaign, basket, left, priced), candidate.max_off)
         for line_id, off in by_line:
             left[line_id] -= off
         applied.append(Applied(candidate.coupon, candidate.campaign, by_line))
@@ -366,11 +368,10 @@ def _application_order(candidate: Candidate) -> tuple[int, str]:
 
 
 def _discount(
-    campaign: Campaign, basket: Basket, left: dict[int, int]
+    campaign: Campaign, basket: Basket, left: dict[int, int], priced: dict[int, int]
 ) -> tuple[tuple[int, int], ...]:
     if campaign.kind in (CouponKind.FIXED_PRICE, CouponKind.FREE_GIFT):
-        price = campaign.price if campaign.kind is CouponKind.FIXED_PRICE else 0
-        return _item_discount(campaign.sku, price, campaign.max_units, basket, left)
+        return _item_discount(campaign, basket, left, priced)
     total_left = sum(left.values())
     if campaign.kind is CouponKind.PERCENT_OFF:
         off = divide(total_left * campaign.percent_bp, 10_000)
@@ -392,21 +393,26 @@ def _capped(by_line: tuple[tuple[int, int], ...], cap: int | None) -> tuple[tupl
 
 
 def _item_discount(
-    sku: str, price: int, max_units: int, basket: Basket, left: dict[int, int]
+    campaign: Campaign, basket: Basket, left: dict[int, int], priced: dict[int, int]
 ) -> tuple[tuple[int, int], ...]:
-    """Bring up to `max_units` units of `sku` down to `price` each, taking lines in the
-    order they were rung up (a line's units all cost the same)."""
-    units_left = max_units
+    """Bring up to `max_units` units of the campaign's SKU not yet priced by another item
+    coupon down to its price (nothing for a free gift), taking lines in the order they
+    were rung up; records the units taken in `priced`."""
+    price = campaign.price if campaign.kind is CouponKind.FIXED_PRICE else 0
+    units_left = campaign.max_units
     by_line = []
     for line in basket.lines:
         if units_left == 0:
             break
-        if line.sku != sku or line.quantity < 1:
+        start = priced.get(line.line_id, 0)
+        units = min(units_left, line.quantity - start)
+        if line.sku != campaign.sku or units < 1:
             continue
-        units = min(units_left, line.quantity)
-        # What those units still cost after earlier discounts, in proportion.
-        worth = left[line.line_id] * units // line.quantity
-        off = max(0, worth - price * units)
+        # What units start+1..start+units cost (a line's net spread over its units,
+        # the rounding of the whole line kept exact across coupons).
+        worth = line.net * (start + units) // line.quantity - line.net * start // line.quantity
+        off = min(left[line.line_id], max(0, worth - price * units))
+        priced[line.line_id] = start + units
         units_left -= units
         if off:
             by_line.append((line.line_id, off))

@@ -858,8 +858,7 @@ def test_a_cap_keeps_the_shape_of_the_discount(sale: Basket, terms: Campaign, ca
         assert 0 < off <= uncapped[line_id]
 
 
-# Problems found while writing these tests: regressions for those since fixed, strict
-# xfails for those still open (they fail loudly once fixed).
+# Problems found while writing these tests, each a regression test now it is fixed.
 
 
 @pytest.mark.parametrize(
@@ -869,7 +868,7 @@ def test_a_cap_keeps_the_shape_of_the_discount(sale: Basket, terms: Campaign, ca
             campaign("X", CouponKind.FIXED_PRICE, sku="A", price=400, stackable=True),
             campaign("Y", CouponKind.FREE_GIFT, sku="A", stackable=True),
             basket(("A", 2, 1000)),
-            550,  # keeping z1 (expiring first) gave 500
+            600,  # keeping z1 (expiring first) gave 500; re-pricing one unit twice, 550
         ),
         (
             campaign("X", CouponKind.PERCENT_OFF, percent_bp=2500, stackable=True),
@@ -901,18 +900,28 @@ def test_a_capped_coupon_does_not_hide_an_uncapped_one_of_the_same_campaign() ->
     assert choice.total_off == 5000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a second item coupon on the same SKU re-discounts the units the first already "
-    "took (in proportion) instead of taking the next units",
-)
 def test_two_one_unit_gifts_free_two_units() -> None:
     first = campaign("G1", CouponKind.FREE_GIFT, sku="A", stackable=True)
     second = campaign("G2", CouponKind.FREE_GIFT, sku="A", stackable=True)
     choice = choose(
         basket(("A", 2, 1000)), [candidate("g1", first), candidate("g2", second)], context()
     )
-    assert choice.total_off == 1000  # the engine gives 500 + 250
+    assert choice.total_off == 1000  # was 500 + 250: the second re-priced the first's unit
+
+
+def test_item_coupons_on_one_sku_price_different_units_and_add_up_exactly() -> None:
+    gifts = campaign("G", CouponKind.FREE_GIFT, sku="A", max_units=2, stackable=True)
+    fixed = campaign("F", CouponKind.FIXED_PRICE, sku="A", price=100, stackable=True)
+    for ids in (("g", "f"), ("z", "a")):  # whichever is applied first
+        choice = choose(
+            basket(("A", 3, 1000)),
+            [candidate(ids[0], gifts), candidate(ids[1], fixed)],
+            context(),
+        )
+        # Three units for 10.00 with a third of a fen in each: two free, one at 1.00.
+        assert choice.total_off == 900
+        # The odd fen falls to whichever coupon took the third unit.
+        assert sorted(item.amount for item in choice.applied) in ([234, 666], [233, 667])
 
 
 def test_a_worthless_non_stackable_coupon_is_not_blamed_on_other_coupons() -> None:
