@@ -20,7 +20,9 @@ till takes the combination worth most to the customer. Ties go to the fewest cou
 (the rest stay in the customer's wallet) and then to those expiring first. Within a
 combination item coupons apply first, then percentages, then amounts off, so a
 percentage is never taken of money an item coupon already took off; the total never
-goes below zero.
+goes below zero. An item coupon takes the dearest units of its item that no other item
+coupon has taken (gifts before fixed prices), so two coupons on one item price two
+different units and adding a coupon never makes another worth less.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from itertools import combinations
 from typing import Literal
 
@@ -357,14 +360,17 @@ def apply_combination(basket: Basket, combination: Sequence[Candidate]) -> list[
     return applied
 
 
-def _application_order(candidate: Candidate) -> tuple[int, str]:
+def _application_order(candidate: Candidate) -> tuple[int, int, str]:
+    # Gifts take the dearest units before fixed prices do (freeing a unit is worth its
+    # whole price, fixing it only the excess), and the lowest fixed price the next.
     order = {
-        CouponKind.FIXED_PRICE: 0,
         CouponKind.FREE_GIFT: 0,
-        CouponKind.PERCENT_OFF: 1,
-        CouponKind.AMOUNT_OFF: 2,
+        CouponKind.FIXED_PRICE: 1,
+        CouponKind.PERCENT_OFF: 2,
+        CouponKind.AMOUNT_OFF: 3,
     }
-    return order[candidate.campaign.kind], candidate.coupon.coupon_id
+    campaign = candidate.campaign
+    return order[campaign.kind], campaign.price, candidate.coupon.coupon_id
 
 
 def _discount(
@@ -396,17 +402,18 @@ def _item_discount(
     campaign: Campaign, basket: Basket, left: dict[int, int], priced: dict[int, int]
 ) -> tuple[tuple[int, int], ...]:
     """Bring up to `max_units` units of the campaign's SKU not yet priced by another item
-    coupon down to its price (nothing for a free gift), taking lines in the order they
-    were rung up; records the units taken in `priced`."""
+    coupon down to its price (nothing for a free gift), the dearest units first (the
+    customer's best; a tie goes in the order rung up); records the units in `priced`."""
     price = campaign.price if campaign.kind is CouponKind.FIXED_PRICE else 0
     units_left = campaign.max_units
     by_line = []
-    for line in basket.lines:
+    lines = [line for line in basket.lines if line.sku == campaign.sku and line.quantity > 0]
+    for line in sorted(lines, key=lambda line: Fraction(line.net, line.quantity), reverse=True):
         if units_left == 0:
             break
         start = priced.get(line.line_id, 0)
         units = min(units_left, line.quantity - start)
-        if line.sku != campaign.sku or units < 1:
+        if units < 1:
             continue
         # What units start+1..start+units cost (a line's net spread over its units,
         # the rounding of the whole line kept exact across coupons).
@@ -416,7 +423,7 @@ def _item_discount(
         units_left -= units
         if off:
             by_line.append((line.line_id, off))
-    return tuple(by_line)
+    return tuple(sorted(by_line))
 
 
 def _value(applied: Sequence[Applied]) -> int:

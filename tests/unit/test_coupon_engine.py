@@ -836,7 +836,9 @@ def test_one_coupon_alone_takes_what_its_kind_says(sale: Basket, terms: Campaign
     else:
         price = terms.price if terms.kind is CouponKind.FIXED_PRICE else 0
         units_left, expected = terms.max_units, Fraction(0)
-        for line in sale.lines:
+        # The dearest units first: the most the coupon can be worth to the customer.
+        dearest = sorted(sale.lines, key=lambda line: Fraction(line.net, line.quantity))
+        for line in reversed(dearest):
             if line.sku == terms.sku and units_left:
                 units = min(units_left, line.quantity)
                 units_left -= units
