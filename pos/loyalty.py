@@ -306,6 +306,19 @@ class Loyalty:
         max_off = campaign.flag_limit if foreign and campaign.offline == "flag" else None
         return HeldCoupon(Candidate(coupon, campaign, max_off), text, foreign)
 
+    def grant_lease(self, campaign_id: str, quantity: int, source: str) -> None:
+        """Redemptions of a campaign's coupons from other tills that this till may make
+        while it cannot ask the cloud (granted by the cloud through the feed)."""
+        if campaign_id not in self.rules.campaigns or quantity < 1:
+            raise LoyaltyError(
+                "bad_lease", "Invalid lease", f"{quantity} of {campaign_id!r} cannot be leased."
+            )
+        with self.ledger.transaction() as writer:
+            writer.append(
+                "coupon.lease_granted",
+                {"campaign_id": campaign_id, "quantity": quantity, "source": source},
+            )
+
     def restore_coupon(self, code: str) -> HeldCoupon | None:
         """A coupon kept with a sale in progress, checked again (None if no longer good)."""
         try:
