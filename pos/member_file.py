@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Row, Select, or_, select
 
 from pos.domain.members import Member, MemberError, parse_phone
 from pos.ledger.database import Ledger
@@ -29,7 +29,7 @@ class HistoryEntry:
     seq: int
     ts: str
     kind: str
-    """sale, points, coupon_issued or coupon_used."""
+    """sale, points, coupon_issued (theirs, or a gift for them to pass on) or coupon_used."""
     reference: str
     """The receipt number, the coupon's campaign, or a points change's reason."""
     amount: int = 0
@@ -122,7 +122,7 @@ def _history(conn: Connection, member_no: str) -> tuple[HistoryEntry, ...]:
         for row in newest(
             select(COUPONS.c.issued_seq, COUPONS.c.campaign_id, JOURNAL.c.ts)
             .join(JOURNAL, JOURNAL.c.seq == COUPONS.c.issued_seq)
-            .where(COUPONS.c.member_no == member_no)
+            .where(or_(COUPONS.c.member_no == member_no, COUPONS.c.giver == member_no))
         )
     ]
     entries += [

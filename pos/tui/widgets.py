@@ -3,6 +3,7 @@ and never reaches into the use cases."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -17,6 +18,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from pos.domain.cart import Cart, CartLine, CartTotals, LineAmounts
+from pos.domain.coupons import Campaign
 from pos.domain.members import Member, Tier, mask_phone
 from pos.domain.money import format_amount
 from pos.domain.offers import Offers
@@ -398,8 +400,10 @@ class MemberPanel(Static):
         member: Member | None = None,
         tier: Tier | None = None,
         offers: Offers | None = None,
+        campaigns: Mapping[str, Campaign] | None = None,
     ) -> None:
         lang = strings.lang
+        campaigns = campaigns or {}
         text = Text()
         if member is None:
             text.append(strings("member.none"))
@@ -418,7 +422,9 @@ class MemberPanel(Static):
             text.append(f"\n✓ {promotion.name(lang)} -{format_amount(promotion.amount)}", "green")
         for not_used in offers.choice.not_used:
             coupon = not_used.coupon
-            text.append(f"\n· {coupon.campaign_id}: ", "dim")
+            campaign = campaigns.get(coupon.campaign_id)
+            name = campaign.name(lang) if campaign else coupon.campaign_id
+            text.append(f"\n· {name}: ", "dim")
             key = f"coupon.{not_used.reason}"
             text.append(strings(key) if strings.has(key) else not_used.message, "dim")
         self.update(text)

@@ -121,7 +121,8 @@ async def test_the_managers_member_view_shows_the_full_phone_and_records_adjustm
         facts = text_of(view.query_one("#member-facts", Static))
         assert "13912345678" in facts  # in full, for the manager only
         assert "积分 0（累计 0）" in facts
-        assert [row[1] for row in history_rows(view)] == ["获券"]  # the welcome coupon
+        # The welcome coupon, and the gift coupon to pass on to a friend.
+        assert [row[1] for row in history_rows(view)] == ["获券", "获券"]  # the welcome coupon
 
         await pilot.press("a")
         await type_line(pilot, "twelve")

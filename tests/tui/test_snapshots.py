@@ -21,16 +21,20 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_helpers import (
     APPLES_1234G,
+    MANAGER,
     NOODLES,
     WATER,
     TillUnderTest,
+    approve,
     sale_screen,
     settle,
     sign_in,
     start_selling,
     type_line,
+    wait_for,
 )
 
+from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.sale import SaleScreen
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -79,6 +83,22 @@ async def at_help(pilot: Pilot[Any]) -> None:
     await pilot.press("f1")
 
 
+async def with_a_new_member(pilot: Pilot[Any]) -> None:
+    await with_three_lines(pilot)
+    await pilot.press("ctrl+y")
+    await type_line(pilot, "13812345678")
+    await settle(pilot)
+    await pilot.press("y")  # enroll: the welcome coupon applies by itself
+    await settle(pilot)
+
+
+async def at_member_view(pilot: Pilot[Any]) -> None:
+    await with_a_new_member(pilot)
+    await pilot.press("ctrl+n")
+    await approve(pilot, *MANAGER)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MemberView), "the member view")
+
+
 SCREENS: dict[str, Steps] = {
     "sign_in": at_sign_in,
     "shift": at_shift,
@@ -86,6 +106,8 @@ SCREENS: dict[str, Steps] = {
     "tender": at_tender,
     "paid": after_payment,
     "help": at_help,
+    "member": with_a_new_member,
+    "member_view": at_member_view,
 }
 
 

@@ -963,6 +963,7 @@ class SaleScreen(Screen[None]):
             member,
             loyalty.rules.program.tier(member.lifetime_points) if loyalty and member else None,
             checkout.offers,
+            loyalty.rules.campaigns if loyalty else None,
         )
         self.query_one(TotalsPanel).show(
             totals,
