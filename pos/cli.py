@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pos import sync_commands
 from pos.config import Config, load_config
 from pos.errors import PosError
 
@@ -85,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         ("staff", "staff accounts"),
         ("config", "check and show the configuration"),
         ("devices", "scanners, the printer and the cash drawer"),
-        ("cloud", "the chain's services (for now: the wallet sandbox)"),
+        ("sync", "push this till's journal to the chain's cloud"),
+        ("cloud", "the chain's services: the HQ and the wallet sandbox"),
     ):
         group_parser = commands.add_parser(name, help=help_, description=help_)
         group_parser.set_defaults(command=_group_help(group_parser))
@@ -126,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     command("show", _config_show, "every setting, its value and where it came from", ["config"])
 
     _technician_commands(command)
+    sync_commands.register(command)
 
     simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
     simulate.add_argument("--sales", type=int, required=True, metavar="N")
@@ -401,7 +404,7 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
         f"total {format_amount(result.revenue)} {config.settings.store.currency}; ledger "
         + ("verifies" if report.ok else f"DOES NOT VERIFY: {report.problems[0]}")
     )
-    if loyalty is not None:
+    if loyalty is not None and args.tender != "cash":
         print(
             f"members: {result.enrolled} enrolled, {result.member_sales} sales to members, "
             f"{result.coupons_issued} coupons issued, {result.coupons_redeemed} redeemed; "

@@ -570,6 +570,24 @@ class MembersSettings(Section):
         return {c.id: c.campaign() for c in self.campaigns}
 
 
+class SyncSettings(Section):
+    """[sync]: pushing the journal to the chain's cloud (the till enrolls once with
+    `pos sync enroll`; until then it sells alone and nothing is pushed)."""
+
+    batch_events: int = Field(default=500, ge=1, le=5000)
+    """Events in one push at most."""
+    batch_bytes: int = Field(default=1 << 20, ge=1024, le=8 << 20)
+    """Bytes of events (canonical JSON) in one push at most; one event always goes."""
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    """How long one push may take before it is sent again (the same batch)."""
+    idle_s: float = Field(default=5.0, gt=0, le=3600)
+    """How often the background pusher looks for new events when caught up."""
+    backoff_base_s: float = Field(default=0.5, gt=0, le=60)
+    """The first retry waits up to this long (full jitter), doubling each failure."""
+    backoff_cap_s: float = Field(default=300.0, gt=0, le=3600)
+    """The longest wait between retries."""
+
+
 class Settings(Section):
     """Everything pos.toml can say. Missing tables take the demo store's defaults."""
 
@@ -593,3 +611,5 @@ class Settings(Section):
     """[payments]"""
     members: MembersSettings = MembersSettings()
     """[members]"""
+    sync: SyncSettings = SyncSettings()
+    """[sync]"""

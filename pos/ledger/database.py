@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, insert, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.pool import NullPool, QueuePool
 
 from pos.errors import LedgerError
@@ -271,6 +272,15 @@ class Ledger:
 
 def read_meta(conn: Connection, key: str) -> str | None:
     return conn.execute(select(META.c.value).where(META.c.key == key)).scalar()
+
+
+def write_meta(conn: Connection, key: str, value: str) -> None:
+    """Set a fact about this ledger file (not an event: sync progress, say)."""
+    conn.execute(
+        sqlite_insert(META)
+        .values(key=key, value=value)
+        .on_conflict_do_update(index_elements=[META.c.key], set_={"value": value})
+    )
 
 
 def journal_count(conn: Connection) -> int:

@@ -1,0 +1,215 @@
+"""Ingest: a device's journal events, stored exactly once, in chain order.
+
+For one batch, in one transaction holding the device's row:
+
+- an event at a seq already stored is a duplicate if it is the same event (its hash
+  and its recomputed hash agree with the stored one), otherwise a fork;
+- the event at head + 1 must continue the chain (device, seq, prev_hash, and a hash
+  that matches its content), otherwise it is a fork;
+- an event past head + 1 is held until the gap before it fills;
+- after the batch, held events that now continue the chain are stored too.
+
+A fork is recorded with the event that caused it and the device is quarantined: its
+pushes are refused until someone has looked (a restored backup, a cloned device, an
+edited journal). What was stored before the fork stays stored. The answer is always
+`acked_through`, the highest contiguous seq stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cloud.chain_check import CANONICAL_FIELDS, check_continuation
+from cloud.hq.errors import HQError
+from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
+from pos.ledger.chain import canonical_json, event_hash
+
+MAX_EVENTS = 5000
+"""Events in one push at most (the till sends 500)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    acked_through: int
+    stored: int = 0
+    duplicates: int = 0
+    held: int = 0
+    fork: str | None = None
+    """Why the device was quarantined by this batch, if it was."""
+
+
+def ingest(conn: Connection, device: RowMapping, events: Sequence[Any], now: str) -> IngestResult:
+    """Store `events` for the (locked) device row; see the module docstring."""
+    device_id = device["device_id"]
+    if device["quarantined_at"] is not None:
+        raise HQError(
+            409, "quarantined", f"Device {device_id} is quarantined after a fork; see the forks."
+        )
+    batch = sorted((_shape(event) for event in events), key=lambda event: event["seq"])
+    if len(batch) > MAX_EVENTS:
+        raise HQError(413, "too_many_events", f"At most {MAX_EVENTS} events in one push.")
+    head_seq, head_hash = device["head_seq"], device["head_hash"]
+    state = _State(conn, device_id, head_seq, head_hash, now)
+    for event in batch:
+        if state.fork is not None:
+            break
+        seq = event["seq"]
+        if seq <= state.head_seq:
+            state.compare(event)
+        elif seq == state.head_seq + 1:
+            state.append(event)
+        else:
+            state.hold(event)
+    if state.fork is None:
+        state.drain_held()
+    state.flush()
+    conn.execute(
+        update(DEVICES)
+        .where(DEVICES.c.device_id == device_id)
+        .values(
+            head_seq=state.head_seq,
+            head_hash=state.head_hash,
+            quarantined_at=now if state.fork is not None else None,
+        )
+    )
+    return IngestResult(state.head_seq, state.stored, state.duplicates, state.held, state.fork)
+
+
+def _shape(event: Any) -> dict[str, Any]:
+    if not isinstance(event, Mapping):
+        raise HQError(422, "bad_event", "Each event is a JSON object.")
+    missing = [name for name in (*CANONICAL_FIELDS, "hash") if name not in event]
+    if missing:
+        raise HQError(422, "bad_event", f"An event lacks {', '.join(missing)}.")
+    seq = event["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise HQError(422, "bad_event", f"seq {seq!r} is not a positive whole number.")
+    if not isinstance(event["payload"], Mapping):
+        raise HQError(422, "bad_event", f"seq {seq}: the payload is not a JSON object.")
+    return dict(event)
+
+
+class _State:
+    """The device's chain as the batch extends it, and the rows waiting to be written."""
+
+    def __init__(
+        self, conn: Connection, device_id: str, head_seq: int, head_hash: str, now: str
+    ) -> None:
+        self.conn, self.device_id, self.now = conn, device_id, now
+        self.head_seq, self.head_hash = head_seq, head_hash
+        self.pending: list[dict[str, Any]] = []
+        self.stored = self.duplicates = self.held = 0
+        self.fork: str | None = None
+
+    def compare(self, event: Mapping[str, Any]) -> None:
+        self.flush()  # the stored seq may be one this batch just appended
+        row = self.conn.execute(
+            select(EVENTS.c.hash).where(
+                EVENTS.c.device_id == self.device_id, EVENTS.c.seq == event["seq"]
+            )
+        ).first()
+        stored_hash = row.hash if row is not None else None
+        if stored_hash == event["hash"] == _recomputed(event):
+            self.duplicates += 1
+            return
+        self.quarantine(event, stored_hash, "a different event at a seq already stored")
+
+    def append(self, event: Mapping[str, Any]) -> None:
+        checked = check_continuation(self.device_id, self.head_seq, self.head_hash, [event])
+        if checked.problem is not None:
+            self.quarantine(event, None, checked.problem)
+            return
+        self.pending.append(
+            {
+                "device_id": self.device_id,
+                "seq": event["seq"],
+                "event_id": event["event_id"],
+                "type": event["type"],
+                "ts": event["ts"],
+                "payload": canonical_json(event["payload"]),
+                "prev_hash": event["prev_hash"],
+                "hash": event["hash"],
+                "received_at": self.now,
+            }
+        )
+        self.head_seq, self.head_hash = event["seq"], event["hash"]
+        self.stored += 1
+
+    def hold(self, event: Mapping[str, Any]) -> None:
+        held = self.conn.execute(
+            select(HELD.c.seq).where(HELD.c.device_id == self.device_id, HELD.c.seq == event["seq"])
+        ).first()
+        if held is None:
+            self.conn.execute(
+                insert(HELD).values(
+                    device_id=self.device_id,
+                    seq=event["seq"],
+                    body=json.dumps(event, ensure_ascii=False),
+                    received_at=self.now,
+                )
+            )
+            self.held += 1
+
+    def drain_held(self) -> None:
+        while self.fork is None:
+            row = self.conn.execute(
+                select(HELD.c.body).where(
+                    HELD.c.device_id == self.device_id, HELD.c.seq == self.head_seq + 1
+                )
+            ).first()
+            if row is None:
+                return
+            self.conn.execute(
+                delete(HELD).where(
+                    HELD.c.device_id == self.device_id, HELD.c.seq == self.head_seq + 1
+                )
+            )
+            self.append(json.loads(row.body))
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        rows, self.pending = self.pending, []
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(EVENTS), rows)
+        except IntegrityError:
+            self._flush_one_by_one(rows)
+
+    def _flush_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+        """A batch whose insert failed: an event id already stored for another event
+        (a cloned device replaying another's events). Store up to it; it is a fork."""
+        for index, row in enumerate(rows):
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(insert(EVENTS), [row])
+            except IntegrityError:
+                self.stored -= len(rows) - index
+                self.head_seq, self.head_hash = row["seq"] - 1, row["prev_hash"]
+                event = {**row, "payload": json.loads(row["payload"])}
+                self.quarantine(event, None, "its event_id is already stored for another event")
+                return
+
+    def quarantine(self, event: Mapping[str, Any], stored_hash: str | None, reason: str) -> None:
+        self.fork = reason if reason.startswith("seq ") else f"seq {event['seq']}: {reason}"
+        self.conn.execute(
+            insert(FORKS).values(
+                device_id=self.device_id,
+                seq=event["seq"],
+                stored_hash=stored_hash,
+                sent_hash=str(event.get("hash")),
+                reason=reason,
+                body=json.dumps(event, ensure_ascii=False),
+                detected_at=self.now,
+            )
+        )
+
+
+def _recomputed(event: Mapping[str, Any]) -> str:
+    return event_hash({name: event[name] for name in CANONICAL_FIELDS})

@@ -1,0 +1,110 @@
+"""The HQ database's tables: the same on SQLite and PostgreSQL.
+
+Every device's events are kept exactly as the device hashed them, keyed by (device_id,
+seq) forever, so a resend is recognised however late it comes. `devices.head_seq` is
+the highest contiguous seq stored (what `acked_through` answers); events that arrive
+past a gap wait in `held_events` until the gap fills. A different event at a stored
+seq is never merged: it goes to `forks` and the device is quarantined.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, MetaData, Text
+from sqlmodel import Field, SQLModel
+
+from pos.ledger.chain import GENESIS_HASH
+from pos.ledger.tables import table_of
+
+
+class HQModel(SQLModel):
+    """The HQ's tables live in their own metadata, apart from the till's ledger."""
+
+    metadata = MetaData()
+
+
+class DeviceRow(HQModel, table=True):
+    """An enrolled till: its token (hashed), how far its chain is stored, its state."""
+
+    __tablename__ = "devices"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    store_id: str = Field(index=True, max_length=64)
+    token_hash: str = Field(unique=True, max_length=64)
+    """SHA-256 of the device's bearer token; the token itself is never stored."""
+    enrolled_at: str
+    revoked_at: str | None = None
+    revoked_reason: str | None = None
+    head_seq: int = Field(default=0, sa_type=BigInteger)
+    """The highest contiguous seq stored: the device's acked_through."""
+    head_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    quarantined_at: str | None = None
+    """Set when a fork was found: ingest refuses the device until someone looks."""
+
+
+class EnrollmentCodeRow(HQModel, table=True):
+    """A one-time code a manager made for a store; a till exchanges it for a token."""
+
+    __tablename__ = "enrollment_codes"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    store_id: str = Field(max_length=64)
+    created_at: str
+    expires_at: str
+    used_by: str | None = None
+    used_at: str | None = None
+
+
+class StoredEventRow(HQModel, table=True):
+    """A device's journal event, exactly as it was hashed."""
+
+    __tablename__ = "events"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    event_id: str = Field(unique=True, max_length=36)
+    type: str = Field(index=True, max_length=64)
+    ts: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Canonical JSON, as hashed."""
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    received_at: str
+
+
+class HeldEventRow(HQModel, table=True):
+    """An event that came past a gap in its device's chain: kept until the gap fills."""
+
+    __tablename__ = "held_events"
+
+    device_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    """The event as sent (JSON)."""
+    received_at: str
+
+
+class ForkRow(HQModel, table=True):
+    """A different event at a seq the cloud already stored (a restored backup, a cloned
+    device, an edited journal), or an event whose hash does not match its content."""
+
+    __tablename__ = "forks"
+
+    fork_id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(index=True, max_length=64)
+    seq: int = Field(sa_type=BigInteger)
+    stored_hash: str | None = None
+    sent_hash: str | None = None
+    reason: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    detected_at: str
+
+
+DEVICES = table_of(DeviceRow)
+ENROLLMENT_CODES = table_of(EnrollmentCodeRow)
+EVENTS = table_of(StoredEventRow)
+HELD = table_of(HeldEventRow)
+FORKS = table_of(ForkRow)

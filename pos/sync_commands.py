@@ -1,0 +1,159 @@
+"""`pos sync ...` (the till's side) and `pos cloud serve|enroll-code|revoke` (the HQ),
+registered on the CLI by pos.cli."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pos.config import Config
+from pos.errors import PosError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+Register = Callable[..., argparse.ArgumentParser]
+
+
+def register(command: Register) -> None:
+    enroll = command("enroll", _sync_enroll, "enroll this till with the cloud", ["sync"])
+    enroll.add_argument("code", help="the one-time code from `pos cloud enroll-code`")
+    enroll.add_argument("--cloud", required=True, metavar="URL", help="the cloud's base URL")
+    status = command("status", _sync_status, "what is pushed and what is not", ["sync"])
+    status.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    command("now", _sync_now, "push everything now, with a progress bar", ["sync"])
+
+    serve = command("serve", _cloud_serve, "run the chain's cloud (HQ) service", ["cloud"])
+    _database_option(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    code = command(
+        "enroll-code", _cloud_enroll_code, "make a one-time code to enroll a till", ["cloud"]
+    )
+    _database_option(code)
+    code.add_argument("--store", required=True, help="the store the till belongs to")
+    revoke = command("revoke", _cloud_revoke, "revoke a till's enrollment", ["cloud"])
+    _database_option(revoke)
+    revoke.add_argument("device_id")
+    revoke.add_argument("--reason", default="revoked by a manager")
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="postgresql://user@host/db for a chain, or a SQLite file "
+        "(default: cloud.db in the data folder)",
+    )
+
+
+# -- the till ---------------------------------------------------------------------------
+
+
+def _sync_enroll(args: argparse.Namespace, config: Config) -> int:
+    from sync.client import enroll
+    from sync.credentials import save_credentials
+
+    device_id = config.settings.till.device_id
+    credentials = enroll(args.cloud, args.code, device_id, timeout_s=config.settings.sync.timeout_s)
+    if credentials.store_id != config.settings.store.id:
+        raise PosError(
+            "Wrong store",
+            f"The code is for store {credentials.store_id}, but this till is "
+            f"{config.settings.store.id} ([store] id); nothing was saved.",
+        )
+    path = save_credentials(config.data_dir, credentials)
+    print(f"enrolled {device_id} (store {credentials.store_id}) with {args.cloud}; token in {path}")
+    return 0
+
+
+def _sync_status(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from sync.credentials import load_credentials
+    from sync.pusher import sync_status
+
+    credentials = load_credentials(config.data_dir)
+    ledger = open_ledger(config)
+    try:
+        status = sync_status(ledger)
+    finally:
+        ledger.close()
+    cloud = credentials.cloud_url if credentials else None
+    if args.json:
+        print(json.dumps({"cloud": cloud, **status.as_json()}))
+        return 0
+    print(f"cloud: {cloud or 'not enrolled (pos sync enroll CODE --cloud URL)'}")
+    print(f"last seq: {status.last_seq}")
+    print(f"acked through: {status.acked_through}")
+    print(f"backlog: {status.backlog} events")
+    print(f"last sync: {status.last_sync or 'never'}")
+    if status.alert:
+        print(f"ALERT: {status.alert}")
+    return 0
+
+
+def _sync_now(args: argparse.Namespace, config: Config) -> int:
+    from rich.progress import Progress
+
+    from pos.bootstrap import open_ledger
+    from sync.client import CloudClient
+    from sync.credentials import SyncError, load_credentials
+    from sync.pusher import Pusher, sync_status
+
+    credentials = load_credentials(config.data_dir)
+    if credentials is None:
+        raise SyncError("Not enrolled", "Enroll first: pos sync enroll CODE --cloud URL.")
+    ledger = open_ledger(config)
+    client = CloudClient(credentials, timeout_s=config.settings.sync.timeout_s)
+    try:
+        start = sync_status(ledger)
+        with Progress(transient=True) as progress:
+            task = progress.add_task("pushing", total=max(start.backlog, 1))
+            done = Pusher(ledger, client, config.settings.sync).drain(
+                lambda now: progress.update(task, completed=start.backlog - now.backlog)
+            )
+    finally:
+        client.close()
+        ledger.close()
+    print(f"pushed {start.backlog - done.backlog} events; acked through {done.acked_through}")
+    return 0
+
+
+# -- the cloud --------------------------------------------------------------------------
+
+
+def _engine(args: argparse.Namespace, config: Config) -> Engine:
+    from cloud.hq.database import database_url, open_engine
+
+    return open_engine(database_url(args.database, config.data_dir))
+
+
+def _cloud_serve(args: argparse.Namespace, config: Config) -> int:
+    import uvicorn
+
+    from cloud.hq.app import create_app
+
+    engine = _engine(args, config)
+    print(f"pos HQ on http://{args.host}:{args.port} (OpenAPI at /docs); Ctrl-C stops it.")
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _cloud_enroll_code(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.devices import new_enrollment_code, utc_now
+
+    with _engine(args, config).begin() as conn:
+        code = new_enrollment_code(conn, args.store, utc_now())
+    print(code)
+    return 0
+
+
+def _cloud_revoke(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.devices import revoke, utc_now
+
+    with _engine(args, config).begin() as conn:
+        revoke(conn, args.device_id, args.reason, utc_now())
+    print(f"revoked {args.device_id}")
+    return 0

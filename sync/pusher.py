@@ -1,0 +1,154 @@
+"""The pusher: the journal to the cloud, in seq order, from `acked_through`.
+
+One push sends the next batch after what the cloud acknowledged (bounded by count and
+bytes) and stores the cloud's answer. A failure that may pass (`Unreachable`) is
+retried with exponential backoff and full jitter, capped, never sooner than the
+cloud's Retry-After; a timeout sends the same batch again, which the cloud absorbs.
+A refusal (`Refused`: revoked, a fork, a malformed event) halts pushing with an alert
+kept in the ledger, rather than skipping past an event; selling goes on regardless.
+
+`run` is the background loop (a thread that stops when asked, within a moment);
+`drain` is `pos sync now`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pos.config.settings import SyncSettings
+from pos.ledger.chain import format_ts
+from pos.ledger.database import Ledger, read_meta, utc_now, write_meta
+from sync.client import CloudClient, Refused, Unreachable
+from sync.outbox import ACKED_THROUGH, acked_through, next_batch
+
+LAST_SYNC = "sync_last"
+"""When the cloud last acknowledged a push (UTC, journal format)."""
+ALERT = "sync_alert"
+"""Why pushing halted, for the manager; cleared by the next successful push."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    last_seq: int
+    acked_through: int
+    last_sync: str | None
+    alert: str | None
+
+    @property
+    def backlog(self) -> int:
+        return max(0, self.last_seq - self.acked_through)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "last_seq": self.last_seq,
+            "acked_through": self.acked_through,
+            "backlog": self.backlog,
+            "last_sync": self.last_sync,
+            "alert": self.alert,
+        }
+
+
+def sync_status(ledger: Ledger) -> SyncStatus:
+    with ledger.read() as conn:
+        last_seq = int(conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM journal").one()[0])
+        return SyncStatus(
+            last_seq,
+            acked_through(conn),
+            read_meta(conn, LAST_SYNC),
+            read_meta(conn, ALERT) or None,
+        )
+
+
+class Pusher:
+    def __init__(
+        self,
+        ledger: Ledger,
+        client: CloudClient,
+        settings: SyncSettings,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ledger, self.client, self.settings = ledger, client, settings
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def push_once(self) -> bool:
+        """Push the next batch; False when there was nothing to push."""
+        with self.ledger.read() as conn:
+            batch = next_batch(
+                conn, max_events=self.settings.batch_events, max_bytes=self.settings.batch_bytes
+            )
+        if batch is None:
+            return False
+        try:
+            acked = self.client.push([event.as_json() for event in batch.events])
+        except Refused as refused:
+            self._record(acked=refused.acked_through, alert=refused.message)
+            raise
+        self._record(acked=acked)
+        return True
+
+    def drain(
+        self,
+        on_progress: Callable[[SyncStatus], None] = lambda _status: None,
+        *,
+        attempts: int = 5,
+    ) -> SyncStatus:
+        """Push until caught up, retrying what may pass with backoff; raises Refused, or
+        Unreachable after `attempts` failures in a row."""
+        failures = 0
+        while True:
+            try:
+                if not self.push_once():
+                    return sync_status(self.ledger)
+                failures = 0
+                on_progress(sync_status(self.ledger))
+            except Unreachable as error:
+                failures += 1
+                if failures >= attempts or self._stop.wait(
+                    self.backoff(failures - 1, error.retry_after)
+                ):
+                    raise
+
+    def backoff(self, failures: int, retry_after: float | None) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^failures)], never under the
+        cloud's Retry-After."""
+        doubled = self.settings.backoff_base_s * 2 ** min(failures, 32)
+        ceiling = min(self.settings.backoff_cap_s, doubled)
+        return max(retry_after or 0.0, self._rng.uniform(0, ceiling))
+
+    def run(self) -> None:
+        """The background loop: until `stop()`, push what there is, then wait."""
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                pushed = self.push_once()
+                failures = 0
+            except Unreachable as error:
+                self._stop.wait(self.backoff(failures, error.retry_after))
+                failures += 1
+                continue
+            except Refused:
+                return  # halted with an alert; a new enrollment starts a new pusher
+            if not pushed:
+                self._wake.wait(self.settings.idle_s)
+                self._wake.clear()
+
+    def nudge(self) -> None:
+        """New events: push now rather than after the idle wait."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _record(self, *, acked: int | None = None, alert: str | None = None) -> None:
+        with self.ledger.transaction() as writer:
+            if acked is not None:
+                write_meta(writer.conn, ACKED_THROUGH, str(acked))
+                write_meta(writer.conn, LAST_SYNC, format_ts(utc_now()))
+            write_meta(writer.conn, ALERT, alert or "")

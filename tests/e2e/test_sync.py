@@ -1,0 +1,300 @@
+"""The till's journal to the chain's cloud and back, over real HTTP on 127.0.0.1: the
+HQ service (FastAPI) on its own SQLite file, the till's demo ledger, the pusher.
+
+Enrollment with a one-time code, every event stored exactly once and in order,
+resends absorbed, batches past a gap held until it fills, a revoked till refused with
+its reason while it keeps selling, and both kinds of fork (a journal row edited by
+hand, a till restored from an old copy of its ledger) caught and quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from cloud.hq.app import create_app
+from cloud.hq.database import database_url, open_engine
+from cloud.hq.devices import new_enrollment_code, revoke, utc_now
+from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
+from cloud.serving import serving
+from pos.bootstrap import open_ledger
+from pos.checkout import Checkout
+from pos.config import Config
+from pos.config.settings import SyncSettings
+from pos.ledger.chain import event_hash
+from pos.ledger.database import Ledger
+from pos.ledger.tables import META
+from pos.ledger.verify import iter_events
+from sync.client import CloudClient, Refused, Unreachable, enroll
+from sync.credentials import Credentials
+from sync.outbox import ACKED_THROUGH
+from sync.pusher import Pusher, sync_status
+
+WATER = "6921168509256"
+SMALL_BATCHES = SyncSettings(batch_events=7, backoff_base_s=0.01, backoff_cap_s=0.05)
+
+
+@pytest.fixture
+def hq(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    engine = open_engine(database_url(None, tmp_path / "hq"))
+    with serving(create_app(engine), "HQ") as url:
+        yield url, engine
+    engine.dispose()
+
+
+def enrolled(hq: tuple[str, Engine], device_id: str = "T01") -> Credentials:
+    url, engine = hq
+    with engine.begin() as conn:
+        code = new_enrollment_code(conn, "demo-store", utc_now())
+    return enroll(url, code, device_id)
+
+
+def sell(checkout: Checkout, count: int) -> None:
+    for _ in range(count):
+        checkout.scan(WATER)
+        checkout.pay_cash(None)
+
+
+def stored(engine: Engine, device_id: str = "T01") -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(EVENTS.c.seq, EVENTS.c.hash)
+            .where(EVENTS.c.device_id == device_id)
+            .order_by(EVENTS.c.seq)
+        ).all()
+    return [(row.seq, row.hash) for row in rows]
+
+
+def journal(ledger: Ledger) -> list[tuple[int, str]]:
+    with ledger.read() as conn:
+        return [(event.seq, event.hash) for event, _broken in iter_events(conn, 0)]
+
+
+def forget_acks(ledger: Ledger) -> None:
+    """As if the cloud's answers had been lost: the pusher starts again from seq 1."""
+    with ledger.transaction() as writer:
+        writer.conn.execute(META.delete().where(META.c.key == ACKED_THROUGH))
+
+
+def test_a_till_enrolls_and_its_journal_arrives_once_in_order_however_often_it_is_sent(
+    hq: tuple[str, Engine], demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    client = CloudClient(enrolled(hq))
+    pusher = Pusher(demo_ledger, client, SMALL_BATCHES)
+    sell(checkout, 5)
+    progress: list[int] = []
+    done = pusher.drain(lambda status: progress.append(status.acked_through))
+    assert done.backlog == 0
+    assert done.acked_through == demo_ledger.head()[0]
+    assert progress == sorted(progress) and len(progress) > 1  # several small batches
+    assert stored(hq[1]) == journal(demo_ledger)
+
+    forget_acks(demo_ledger)  # every batch again: all duplicates, nothing twice
+    sell(checkout, 2)
+    assert pusher.drain().acked_through == demo_ledger.head()[0]
+    assert stored(hq[1]) == journal(demo_ledger)
+    assert client.acked_through() == demo_ledger.head()[0]
+    status = sync_status(demo_ledger)
+    assert status.last_sync is not None and status.alert is None
+    client.close()
+
+
+def test_events_past_a_gap_are_held_until_it_fills(
+    hq: tuple[str, Engine], demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    sell(checkout, 2)
+    with demo_ledger.read() as conn:
+        events = [event.as_json() for event, _ in iter_events(conn, 0)]
+    client = CloudClient(enrolled(hq))
+    assert client.push(events[5:]) == 0  # out of order: all held
+    with hq[1].connect() as conn:
+        assert conn.execute(select(HELD.c.seq)).scalars().all() == [e["seq"] for e in events[5:]]
+    assert client.push(events[:5]) == len(events)  # the gap filled: everything stored
+    assert stored(hq[1]) == journal(demo_ledger)
+    with hq[1].connect() as conn:
+        assert conn.execute(select(HELD.c.seq)).all() == []
+    client.close()
+
+
+def test_a_revoked_till_is_refused_with_the_reason_keeps_selling_and_resumes_after_enrolling(
+    hq: tuple[str, Engine], demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    client = CloudClient(enrolled(hq))
+    Pusher(demo_ledger, client, SMALL_BATCHES).drain()
+    acked = sync_status(demo_ledger).acked_through
+    with hq[1].begin() as conn:
+        revoke(conn, "T01", "till stolen", utc_now())
+    sell(checkout, 3)  # selling goes on
+    with pytest.raises(Refused) as refused:
+        Pusher(demo_ledger, client, SMALL_BATCHES).drain()
+    assert refused.value.code == "revoked"
+    assert "till stolen" in refused.value.message
+    status = sync_status(demo_ledger)
+    assert status.acked_through == acked
+    assert status.alert is not None and "revoked" in status.alert
+    assert status.backlog > 0
+
+    again = CloudClient(enrolled(hq))  # a new code: a new token, the same chain
+    assert Pusher(demo_ledger, again, SMALL_BATCHES).drain().backlog == 0
+    assert sync_status(demo_ledger).alert is None
+    assert stored(hq[1]) == journal(demo_ledger)
+    with pytest.raises(Refused) as old_token:
+        client.push([])
+    assert old_token.value.code == "unknown_token"
+    again.close()
+    client.close()
+
+
+def test_enrollment_codes_work_once_and_only_as_given(hq: tuple[str, Engine]) -> None:
+    url, engine = hq
+    with engine.begin() as conn:
+        code = new_enrollment_code(conn, "demo-store", utc_now())
+    enroll(url, code.lower().replace("-", " "), "T01")  # as a person might type it
+    with pytest.raises(Refused) as used:
+        enroll(url, code, "T02")
+    assert used.value.code == "used_code"
+    with pytest.raises(Refused) as unknown:
+        enroll(url, "AAAA-BBBB-CCCC", "T02")
+    assert unknown.value.code == "unknown_code"
+
+
+def test_a_journal_row_edited_by_hand_is_a_fork_and_the_till_is_quarantined(
+    hq: tuple[str, Engine], demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    client = CloudClient(enrolled(hq))
+    pusher = Pusher(demo_ledger, client, SMALL_BATCHES)
+    pusher.drain()
+    acked = sync_status(demo_ledger).acked_through
+    sell(checkout, 3)  # offline, then someone "fixes" a sale with sqlite3 before it syncs
+    with sqlite3.connect(demo_ledger.path) as raw:
+        (seq,) = raw.execute(
+            "SELECT max(seq) FROM journal WHERE type = 'sale.completed'"
+        ).fetchone()
+        raw.execute("DROP TRIGGER journal_no_update")
+        raw.execute(
+            "UPDATE journal SET payload = replace(payload, '\"total\":', '\"total\":1') "
+            "WHERE seq = ?",
+            (seq,),
+        )
+    with pytest.raises(Refused) as fork:
+        pusher.drain()
+    assert fork.value.code == "fork"
+    assert f"seq {seq}: hash does not match the event" in fork.value.message
+    with hq[1].connect() as conn:
+        (row,) = conn.execute(select(FORKS)).all()
+        assert (row.device_id, row.seq) == ("T01", seq)
+        assert conn.execute(select(DEVICES.c.quarantined_at)).scalar() is not None
+    # What came before the edited event is stored; nothing after it.
+    status = sync_status(demo_ledger)
+    assert acked < status.acked_through == seq - 1
+    assert stored(hq[1]) == journal(demo_ledger)[: seq - 1]
+    assert "fork" in (status.alert or "")
+    with pytest.raises(Refused) as quarantined:  # until someone has looked
+        client.push([])
+    assert quarantined.value.code == "quarantined"
+    client.close()
+
+
+def test_a_till_restored_from_an_old_copy_of_its_ledger_is_a_fork(
+    hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    client = CloudClient(enrolled(hq))
+    Pusher(demo_ledger, client, SMALL_BATCHES).drain()
+    old_copy = demo_ledger.path.with_name("yesterday.db")
+    demo_ledger.checkpoint()
+    shutil.copy(demo_ledger.path, old_copy)
+    sell(checkout, 2)
+    Pusher(demo_ledger, client, SMALL_BATCHES).drain()
+    demo_ledger.close()
+
+    shutil.copy(old_copy, demo_config.ledger_path)  # the restore
+    for suffix in ("-wal", "-shm"):
+        Path(f"{demo_config.ledger_path}{suffix}").unlink(missing_ok=True)
+    restored = open_ledger(demo_config)
+    try:
+        sell(Checkout(restored, checkout.catalog, checkout.till, checkout.rules), 1)
+        with pytest.raises(Refused) as fork:
+            Pusher(restored, client, SMALL_BATCHES).drain()
+        assert fork.value.code == "fork"
+    finally:
+        restored.close()
+    client.close()
+
+
+def test_a_tampered_event_sent_fresh_is_refused_as_a_fork(
+    hq: tuple[str, Engine], demo_ledger: Ledger
+) -> None:
+    with demo_ledger.read() as conn:
+        first = next(iter_events(conn, 0))[0].as_json()
+    first["payload"] = {**first["payload"], "forged": True}
+    client = CloudClient(enrolled(hq))
+    with pytest.raises(Refused) as fork:
+        client.push([first])
+    assert fork.value.code == "fork"
+    assert "hash does not match" in fork.value.message
+    client.close()
+
+
+def test_the_cloud_answers_bad_requests_with_a_code_and_a_message(
+    hq: tuple[str, Engine],
+) -> None:
+    url, _engine = hq
+    credentials = enrolled(hq)
+    auth = {"Authorization": f"Bearer {credentials.token}"}
+    with httpx.Client(base_url=url) as http:
+        no_token = http.post("/v1/devices/T01/events", json={"events": []})
+        assert (no_token.status_code, no_token.json()["code"]) == (401, "no_token")
+        other = http.post("/v1/devices/T02/events", json={"events": []}, headers=auth)
+        assert (other.status_code, other.json()["code"]) == (403, "wrong_device")
+        malformed = http.post("/v1/devices/T01/events", json={"events": [{"seq": 1}]}, headers=auth)
+        assert (malformed.status_code, malformed.json()["code"]) == (422, "bad_event")
+        not_json = http.post("/v1/devices/T01/events", content=b"{", headers=auth)
+        assert (not_json.status_code, not_json.json()["code"]) == (422, "bad_request")
+        huge = http.post("/v1/devices/T01/events", content=b" " * (9 << 20), headers=auth)
+        assert (huge.status_code, huge.json()["code"]) == (413, "too_large")
+        assert http.get("/openapi.json").json()["info"]["title"] == "pos HQ"
+
+
+def test_an_unreachable_cloud_is_retried_with_capped_full_jitter_then_reported(
+    demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    sell(checkout, 1)
+    dead = Credentials("http://127.0.0.1:9", "T01", "demo-store", "x")  # discard port
+    pusher = Pusher(
+        demo_ledger, CloudClient(dead, timeout_s=1), SMALL_BATCHES, rng=random.Random(1)
+    )
+    with pytest.raises(Unreachable):
+        pusher.drain()
+    assert sync_status(demo_ledger).acked_through == 0
+    waits = [pusher.backoff(failures, None) for failures in range(12)]
+    assert all(0 <= wait <= SMALL_BATCHES.backoff_cap_s for wait in waits)
+    assert len(set(waits)) > 1  # jittered, not a fixed schedule
+    assert pusher.backoff(0, 30.0) == 30.0  # never sooner than Retry-After
+
+
+def test_event_hashes_the_cloud_stores_are_the_tills(
+    hq: tuple[str, Engine], demo_ledger: Ledger
+) -> None:
+    client = CloudClient(enrolled(hq))
+    Pusher(demo_ledger, client, SyncSettings()).drain()
+    with hq[1].connect() as conn:
+        row = conn.execute(select(EVENTS).order_by(EVENTS.c.seq).limit(1)).one()
+    fields = {
+        "seq": row.seq,
+        "event_id": row.event_id,
+        "device_id": row.device_id,
+        "type": row.type,
+        "ts": row.ts,
+        "payload": json.loads(row.payload),
+        "prev_hash": row.prev_hash,
+    }
+    assert event_hash(fields) == row.hash
+    client.close()
