@@ -94,7 +94,8 @@ def test_a_till_enrolls_and_its_journal_arrives_once_in_order_however_often_it_i
     done = pusher.drain(lambda status: progress.append(status.acked_through))
     assert done.backlog == 0
     assert done.acked_through == demo_ledger.head()[0]
-    assert progress == sorted(progress) and len(progress) > 1  # several small batches
+    assert progress == sorted(progress)
+    assert len(progress) > 1  # several small batches
     assert stored(hq[1]) == journal(demo_ledger)
 
     forget_acks(demo_ledger)  # every batch again: all duplicates, nothing twice
@@ -103,7 +104,8 @@ def test_a_till_enrolls_and_its_journal_arrives_once_in_order_however_often_it_i
     assert stored(hq[1]) == journal(demo_ledger)
     assert client.acked_through() == demo_ledger.head()[0]
     status = sync_status(demo_ledger)
-    assert status.last_sync is not None and status.alert is None
+    assert status.last_sync is not None
+    assert status.alert is None
     client.close()
 
 
@@ -139,7 +141,7 @@ def test_a_revoked_till_is_refused_with_the_reason_keeps_selling_and_resumes_aft
     assert "till stolen" in refused.value.message
     status = sync_status(demo_ledger)
     assert status.acked_through == acked
-    assert status.alert is not None and "revoked" in status.alert
+    assert "revoked" in (status.alert or "")
     assert status.backlog > 0
 
     again = CloudClient(enrolled(hq))  # a new code: a new token, the same chain
