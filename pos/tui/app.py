@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from pos.spooler import PrinterReport, Spooler
     from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
+    from sync.background import BackgroundSync
 
 
 class PosApp(App[None]):
@@ -103,6 +104,7 @@ class PosApp(App[None]):
         self._member: StaffMember | None = None
         self._wedge = WedgeDetector(settings.ui.wedge_max_gap_ms, settings.ui.wedge_min_length)
         self._wedge_timer: Timer | None = None
+        self._sync: BackgroundSync | None = None
 
     def on_mount(self) -> None:
         self.theme = self.config.settings.ui.theme
@@ -119,6 +121,8 @@ class PosApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        if self._sync is not None:
+            self._sync.stop()
         if self._spooler is not None:
             self._spooler.stop()
         if self._wallet is not None:
@@ -135,6 +139,7 @@ class PosApp(App[None]):
             self.call_from_thread(self._error, error)
         else:
             self._start_spooler(self._ledger)
+            self._start_sync(self._ledger)
             # The receipt preview's modules, loaded here rather than at the first
             # payment, on the event loop, or at start-up, before the first frame.
             importlib.import_module("receipts.text")
@@ -142,6 +147,17 @@ class PosApp(App[None]):
             self._ledger_ready.set()
         if self._ledger is not None:
             self._start_wallet(self._ledger)
+
+    def _start_sync(self, ledger: Ledger) -> None:
+        """Push the journal to the cloud in the background, if the till is enrolled."""
+        from sync.background import start_background_sync
+
+        try:
+            self._sync = start_background_sync(
+                self.config.data_dir, ledger, self.config.settings.sync
+            )
+        except PosError as error:
+            self.call_from_thread(self._error, error)
 
     def _start_wallet(self, ledger: Ledger) -> None:
         """Open the wallet gateway and settle payments a crash left open (worker)."""
@@ -206,9 +222,12 @@ class PosApp(App[None]):
         self.post_message(message)
 
     def receipt_queued(self) -> None:
-        """A receipt (or a copy) was queued: print it now. Safe from any thread."""
+        """A receipt (or a copy) was queued: print it now, and push the sale to the
+        cloud now. Safe from any thread."""
         if self._spooler is not None:
             self._spooler.wake()
+        if self._sync is not None:
+            self._sync.nudge()
 
     @property
     def drawer(self) -> CashDrawer:

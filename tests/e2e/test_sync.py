@@ -13,6 +13,7 @@ import json
 import random
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,8 +34,9 @@ from pos.ledger.chain import event_hash
 from pos.ledger.database import Ledger
 from pos.ledger.tables import META
 from pos.ledger.verify import iter_events
+from sync.background import start_background_sync
 from sync.client import CloudClient, Refused, Unreachable, enroll
-from sync.credentials import Credentials
+from sync.credentials import Credentials, save_credentials
 from sync.outbox import ACKED_THROUGH
 from sync.pusher import Pusher, sync_status
 
@@ -300,3 +302,25 @@ def test_event_hashes_the_cloud_stores_are_the_tills(
     }
     assert event_hash(fields) == row.hash
     client.close()
+
+
+def test_the_background_pusher_sends_new_sales_and_stops_when_asked(
+    hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    assert start_background_sync(demo_config.data_dir, demo_ledger, SyncSettings()) is None
+    save_credentials(demo_config.data_dir, enrolled(hq))
+    background = start_background_sync(demo_config.data_dir, demo_ledger, SMALL_BATCHES)
+    assert background is not None
+    try:
+        sell(checkout, 2)
+        background.nudge()
+        head = demo_ledger.head()[0]
+        for _ in range(500):  # waits for the thread, bounded; no duration asserted
+            if sync_status(demo_ledger).acked_through == head:
+                break
+            threading.Event().wait(0.02)
+        assert sync_status(demo_ledger).acked_through == head
+    finally:
+        background.stop()
+    assert not any(thread.name == "sync-pusher" for thread in threading.enumerate())
+    assert stored(hq[1]) == journal(demo_ledger)
