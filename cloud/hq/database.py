@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 
+from pos.ledger.migrate import upgrade
+
 HEAD_REVISION = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -71,10 +73,4 @@ def migrate(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(730100)"))
     if current_revision(conn) == HEAD_REVISION:
         return
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = conn
-    command.upgrade(config, "head")
+    upgrade(conn, MIGRATIONS)

@@ -27,10 +27,16 @@ def migrate(conn: Connection) -> None:
     """Bring the schema to HEAD_REVISION inside the caller's write transaction."""
     if current_revision(conn) == HEAD_REVISION:
         return
+    upgrade(conn, MIGRATIONS)
+
+
+def upgrade(conn: Connection, migrations: Path) -> None:
+    """Run the Alembic scripts in `migrations` up to their head on `conn` (the till's
+    ledger and the cloud's database both migrate this way)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["connection"] = conn
     command.upgrade(config, "head")

@@ -19,6 +19,8 @@ from tui_helpers import (
 )
 
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
+from pos.domain.members import Member
+from pos.loyalty import Loyalty
 from pos.loyalty_setup import open_loyalty
 from pos.tui.app import PosApp
 from pos.tui.screens.member_view import MemberView
@@ -35,6 +37,14 @@ def member_panel(app: PosApp) -> str:
 def current(app: PosApp) -> Screen[object]:
     """The screen on top, unnarrowed (a key press may have changed it)."""
     return app.screen
+
+
+def enrolled_member(till: TillUnderTest) -> tuple[Loyalty, Member]:
+    """A member enrolled by phone (13912345678) on the till's ledger before the app runs."""
+    loyalty = open_loyalty(till.config, till.ledgers[-1])
+    assert loyalty is not None
+    member, _ = loyalty.enroll_by_phone("13912345678")
+    return loyalty, member
 
 
 def history_rows(view: Screen[object]) -> list[list[str]]:
@@ -78,9 +88,7 @@ async def test_enroll_by_phone_then_the_welcome_coupon_applies_by_itself(
 async def test_a_shown_member_code_finds_the_member_and_a_forged_one_is_refused(
     app: PosApp, till: TillUnderTest
 ) -> None:
-    loyalty = open_loyalty(till.config, till.ledgers[-1])
-    assert loyalty is not None
-    member, _ = loyalty.enroll_by_phone("13912345678")
+    loyalty, member = enrolled_member(till)
     code = dynamic_member_code(DEMO_CHAIN_KEY, member.member_no, loyalty.now())
     body, _, signature = code.rpartition(".")
     forged = f"{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
@@ -106,9 +114,7 @@ async def test_a_shown_member_code_finds_the_member_and_a_forged_one_is_refused(
 async def test_the_managers_member_view_shows_the_full_phone_and_records_adjustments(
     app: PosApp, till: TillUnderTest
 ) -> None:
-    loyalty = open_loyalty(till.config, till.ledgers[-1])
-    assert loyalty is not None
-    member, _ = loyalty.enroll_by_phone("13912345678")
+    _loyalty, member = enrolled_member(till)
     async with app.run_test(size=WIDE) as pilot:
         screen = await start_selling(pilot)
         await pilot.press("ctrl+n")
@@ -168,9 +174,7 @@ async def test_the_managers_member_view_shows_the_full_phone_and_records_adjustm
 async def test_deleting_the_sales_member_in_the_member_view_takes_them_off_the_sale(
     app: PosApp, till: TillUnderTest
 ) -> None:
-    loyalty = open_loyalty(till.config, till.ledgers[-1])
-    assert loyalty is not None
-    member, _ = loyalty.enroll_by_phone("13912345678")
+    loyalty, member = enrolled_member(till)
     async with app.run_test(size=WIDE) as pilot:
         screen = await start_selling(pilot)
         screen.scan(dynamic_member_code(DEMO_CHAIN_KEY, member.member_no, loyalty.now()))
