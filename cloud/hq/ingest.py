@@ -69,6 +69,8 @@ def ingest(conn: Connection, device: RowMapping, events: Sequence[Any], now: str
     if state.fork is None:
         state.drain_held()
     state.flush()
+    # Held events the batch itself covered (a resend racing the original) are done.
+    conn.execute(delete(HELD).where(HELD.c.device_id == device_id, HELD.c.seq <= state.head_seq))
     conn.execute(
         update(DEVICES)
         .where(DEVICES.c.device_id == device_id)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import postgres
 import pytest
 from sqlalchemy import Engine, select
 
@@ -44,11 +45,26 @@ WATER = "6921168509256"
 SMALL_BATCHES = SyncSettings(batch_events=7, backoff_base_s=0.01, backoff_cap_s=0.05)
 
 
-@pytest.fixture
-def hq(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    engine = open_engine(database_url(None, tmp_path / "hq"))
-    with serving(create_app(engine), "HQ") as url:
-        yield url, engine
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    why_not = postgres.available()
+    if why_not is not None:
+        pytest.skip(why_not)
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hq(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """The HQ service over HTTP on its embedded SQLite file, or on PostgreSQL."""
+    if request.param == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        url = database_url(postgres.fresh_database(server), tmp_path)
+    else:
+        url = database_url(None, tmp_path / "hq")
+    engine = open_engine(url)
+    with serving(create_app(engine), "HQ") as base_url:
+        yield base_url, engine
     engine.dispose()
 
 
@@ -324,3 +340,47 @@ def test_the_background_pusher_sends_new_sales_and_stops_when_asked(
         background.stop()
     assert not any(thread.name == "sync-pusher" for thread in threading.enumerate())
     assert stored(hq[1]) == journal(demo_ledger)
+
+
+def test_two_instances_of_the_cloud_on_one_postgresql_database_store_each_event_once(
+    postgres_server: str, tmp_path: Path, demo_ledger: Ledger, checkout: Checkout
+) -> None:
+    url = database_url(postgres.fresh_database(postgres_server), tmp_path)
+    engines = [open_engine(url), open_engine(url)]  # the second finds the schema done
+    sell(checkout, 10)
+    with demo_ledger.read() as conn:
+        events = [event.as_json() for event, _ in iter_events(conn, 0)]
+    batches = [events[start : start + 9] for start in range(0, len(events), 9)]
+    with (
+        serving(create_app(engines[0]), "HQ 1") as one,
+        serving(create_app(engines[1]), "HQ 2") as two,
+    ):
+        credentials = enrolled((one, engines[0]))
+        clients = [
+            CloudClient(Credentials(base, "T01", "demo-store", credentials.token))
+            for base in (one, two)
+        ]
+
+        # Both instances get every batch at once, in either order: a retry through a
+        # load balancer racing the original.
+        def send(client: CloudClient, order: list[list[dict[str, object]]]) -> None:
+            for batch in order:
+                client.push(batch)
+
+        racers = [
+            threading.Thread(target=send, args=(clients[0], batches)),
+            threading.Thread(target=send, args=(clients[1], batches[::-1])),
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+        assert clients[0].acked_through() == clients[1].acked_through() == len(events)
+        for client in clients:
+            client.close()
+    assert stored(engines[0]) == journal(demo_ledger)
+    with engines[1].connect() as conn:
+        assert conn.execute(select(HELD)).all() == []
+        assert conn.execute(select(FORKS)).all() == []
+    for engine in engines:
+        engine.dispose()
