@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pos.ledger.chain import event_hash
+from pos.ledger.chain import canonical_json, canonical_text, sha256_hex
 
 CANONICAL_FIELDS = ("seq", "event_id", "device_id", "type", "ts", "payload", "prev_hash")
 
@@ -30,17 +30,32 @@ def check_continuation(
 ) -> ChainCheck:
     seq, prev = head_seq, head_hash
     for event in events:
-        if event.get("device_id") != device_id:
-            return ChainCheck(seq, f"seq {event.get('seq')}: sent for another device")
-        if event.get("seq") != seq + 1:
-            return ChainCheck(seq, f"seq {event.get('seq')}: expected seq {seq + 1}")
-        if event.get("prev_hash") != prev:
-            return ChainCheck(seq, f"seq {seq + 1}: prev_hash does not continue the chain")
-        try:
-            recomputed = event_hash({name: event[name] for name in CANONICAL_FIELDS})
-        except KeyError as missing:
-            return ChainCheck(seq, f"seq {seq + 1}: field {missing} missing")
-        if recomputed != event.get("hash"):
-            return ChainCheck(seq, f"seq {seq + 1}: hash does not match the event")
-        seq, prev = seq + 1, recomputed
+        missing = [name for name in (*CANONICAL_FIELDS, "hash") if name not in event]
+        if missing:
+            return ChainCheck(seq, f"seq {event.get('seq')}: field {missing[0]!r} missing")
+        problem = continuation_problem(
+            device_id, seq, prev, event, canonical_json(event["payload"])
+        )
+        if problem is not None:
+            return ChainCheck(seq, problem)
+        seq, prev = seq + 1, event["hash"]
     return ChainCheck(seq)
+
+
+def continuation_problem(
+    device_id: str, head_seq: int, head_hash: str, event: Mapping[str, Any], payload: str
+) -> str | None:
+    """Why `event` does not continue the chain at head_seq (None if it does), given its
+    payload's canonical text (computed once by the caller, who stores it)."""
+    seq = event["seq"]
+    if event["device_id"] != device_id:
+        return f"seq {seq}: sent for another device"
+    if seq != head_seq + 1:
+        return f"seq {seq}: expected seq {head_seq + 1}"
+    if event["prev_hash"] != head_hash:
+        return f"seq {seq}: prev_hash does not continue the chain"
+    if not all(isinstance(event[name], str) for name in ("event_id", "type", "ts", "prev_hash")):
+        return f"seq {seq}: a field is not text"
+    if sha256_hex(canonical_text(event, payload)) != event["hash"]:
+        return f"seq {seq}: hash does not match the event"
+    return None

@@ -8,6 +8,7 @@ pusher halts and a person is told).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,10 +49,12 @@ class CloudClient:
 
     def push(self, events: Sequence[dict[str, Any]]) -> int:
         """Send events; the cloud's acked_through."""
-        body = _post(
-            self._http, f"/v1/devices/{self.credentials.device_id}/events", {"events": events}
-        )
-        return int(body["acked_through"])
+        return self.push_body(json.dumps({"events": events}, ensure_ascii=False).encode())
+
+    def push_body(self, body: bytes) -> int:
+        """Send a batch already in its wire form (sync.outbox.Batch.body)."""
+        answer = _post(self._http, f"/v1/devices/{self.credentials.device_id}/events", content=body)
+        return int(answer["acked_through"])
 
     def acked_through(self) -> int:
         try:
@@ -64,13 +67,17 @@ class CloudClient:
 def enroll(cloud_url: str, code: str, device_id: str, *, timeout_s: float = 10.0) -> Credentials:
     """Exchange a one-time enrollment code for this till's credentials."""
     with httpx.Client(base_url=cloud_url.rstrip("/"), timeout=timeout_s) as http:
-        body = _post(http, "/v1/enrollments", {"code": code, "device_id": device_id})
+        body = _post(http, "/v1/enrollments", payload={"code": code, "device_id": device_id})
     return Credentials(cloud_url.rstrip("/"), device_id, str(body["store_id"]), str(body["token"]))
 
 
-def _post(http: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def _post(
+    http: httpx.Client, path: str, *, payload: object = None, content: bytes | None = None
+) -> dict[str, Any]:
+    """POST `payload` as JSON, or `content` that already is JSON."""
+    headers = {"Content-Type": "application/json"} if content is not None else None
     try:
-        response = http.post(path, json=body)
+        response = http.post(path, json=payload, content=content, headers=headers)
     except httpx.HTTPError as error:
         raise Unreachable(_describe(error)) from None
     return _answer(response)

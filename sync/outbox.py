@@ -2,34 +2,52 @@
 
 The cloud answers each push with `acked_through`, the highest contiguous seq it has
 stored; it is kept in the ledger's meta table so a restart resumes from there.
+
+A batch is sent as the JSON body `{"events": [...]}` built straight from the journal's
+rows: each payload is already canonical JSON in the row, so it is neither parsed nor
+encoded again on the way out (the export form, docs/ledger.md, with the same bytes).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from pos.ledger.chain import Event, canonical_json
+from pos.ledger.chain import canonical_text
 from pos.ledger.database import read_meta
-from pos.ledger.verify import iter_events
+from pos.ledger.tables import JOURNAL
 
 ACKED_THROUGH = "acked_through"
+_READ = 1000
+"""Rows read from the journal at a time while filling a batch."""
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    events: tuple[Event, ...]
+    seqs: tuple[int, ...]
+    texts: tuple[str, ...]
+    """Each event's JSON (its canonical form plus its hash)."""
     size: int
-    """Bytes of the batch's events as canonical JSON."""
+    """Bytes of the events' JSON."""
 
     @property
     def first_seq(self) -> int:
-        return self.events[0].seq
+        return self.seqs[0]
 
     @property
     def last_seq(self) -> int:
-        return self.events[-1].seq
+        return self.seqs[-1]
+
+    def body(self) -> bytes:
+        return ('{"events":[' + ",".join(self.texts) + "]}").encode("utf-8")
+
+    def events(self) -> list[dict[str, Any]]:
+        """The events as JSON objects (for tests and tools; pushing uses `body`)."""
+        return [json.loads(text) for text in self.texts]
 
 
 def acked_through(conn: Connection) -> int:
@@ -46,12 +64,26 @@ def next_batch(
     conn: Connection, *, max_events: int = 500, max_bytes: int = 1 << 20
 ) -> Batch | None:
     """The next events after acked_through, bounded by count and bytes (at least one)."""
-    events: list[Event] = []
-    size = 0
-    for event, _broken in iter_events(conn, acked_through(conn)):
-        length = len(canonical_json(event.as_json()).encode("utf-8"))
-        if events and (len(events) >= max_events or size + length > max_bytes):
+    seqs: list[int] = []
+    texts: list[str] = []
+    size, last = 0, acked_through(conn)
+    while len(seqs) < max_events:
+        rows = conn.execute(
+            select(JOURNAL)
+            .where(JOURNAL.c.seq > last)
+            .order_by(JOURNAL.c.seq)
+            .limit(min(_READ, max_events - len(seqs)))
+        ).all()
+        if not rows:
             break
-        events.append(event)
-        size += length
-    return Batch(tuple(events), size) if events else None
+        for row in rows:
+            fields = cast(Mapping[str, Any], row._mapping)
+            text = canonical_text(fields, fields["payload"])[:-1] + f',"hash":"{row.hash}"}}'
+            length = len(text.encode("utf-8"))
+            if seqs and size + length > max_bytes:
+                return Batch(tuple(seqs), tuple(texts), size)
+            seqs.append(row.seq)
+            texts.append(text)
+            size += length
+        last = rows[-1].seq
+    return Batch(tuple(seqs), tuple(texts), size) if seqs else None

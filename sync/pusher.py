@@ -85,7 +85,7 @@ class Pusher:
         if batch is None:
             return False
         try:
-            acked = self.client.push([event.as_json() for event in batch.events])
+            acked = self.client.push_body(batch.body())
         except Refused as refused:
             self._record(acked=refused.acked_through, alert=refused.message)
             raise

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cloud.chain_check import CANONICAL_FIELDS, check_continuation
+from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
 from pos.ledger.chain import canonical_json, event_hash
@@ -123,9 +123,12 @@ class _State:
         self.quarantine(event, stored_hash, "a different event at a seq already stored")
 
     def append(self, event: Mapping[str, Any]) -> None:
-        checked = check_continuation(self.device_id, self.head_seq, self.head_hash, [event])
-        if checked.problem is not None:
-            self.quarantine(event, None, checked.problem)
+        payload = canonical_json(event["payload"])
+        problem = continuation_problem(
+            self.device_id, self.head_seq, self.head_hash, event, payload
+        )
+        if problem is not None:
+            self.quarantine(event, None, problem)
             return
         self.pending.append(
             {
@@ -134,7 +137,7 @@ class _State:
                 "event_id": event["event_id"],
                 "type": event["type"],
                 "ts": event["ts"],
-                "payload": canonical_json(event["payload"]),
+                "payload": payload,
                 "prev_hash": event["prev_hash"],
                 "hash": event["hash"],
                 "received_at": self.now,

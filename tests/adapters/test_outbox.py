@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import insert
 
 from cloud.chain_check import check_continuation
 from pos.checkout import Checkout
-from pos.ledger.chain import GENESIS_HASH, canonical_json
+from pos.ledger.chain import GENESIS_HASH
 from pos.ledger.database import Ledger
 from pos.ledger.tables import META
+from pos.ledger.verify import iter_events
 from sync.outbox import ACKED_THROUGH, backlog, next_batch
 
 WATER = "6921168509256"
@@ -21,10 +21,6 @@ def sell(checkout: Checkout, count: int) -> None:
     for _ in range(count):
         checkout.scan(WATER)
         checkout.pay_cash(None)
-
-
-def as_wire(batch_events: Any) -> list[dict[str, Any]]:
-    return [json.loads(canonical_json(event.as_json())) for event in batch_events]
 
 
 def test_backlog_counts_what_the_cloud_has_not_acknowledged(
@@ -46,10 +42,15 @@ def test_batches_follow_seq_bounded_by_count_and_bytes(demo_ledger: Ledger) -> N
         by_bytes = next_batch(conn, max_bytes=1)
     assert by_count is not None
     assert by_bytes is not None
-    assert [event.seq for event in by_count.events] == list(range(1, 11))
+    assert list(by_count.seqs) == list(range(1, 11))
     # A batch always carries at least one event, however small the byte budget.
-    assert [event.seq for event in by_bytes.events] == [1]
-    assert by_count.size == sum(len(canonical_json(e.as_json()).encode()) for e in by_count.events)
+    assert list(by_bytes.seqs) == [1]
+    assert by_count.size == sum(len(text.encode()) for text in by_count.texts)
+    # The wire form is the export form: every field, the payload as an object.
+    with demo_ledger.read() as conn:
+        exported = [event.as_json() for event, _ in iter_events(conn, 0)][:10]
+    assert by_count.events() == exported
+    assert json.loads(by_count.body()) == {"events": exported}
 
 
 def test_an_untouched_export_continues_the_chain_and_a_forged_one_stops(
@@ -59,7 +60,7 @@ def test_an_untouched_export_continues_the_chain_and_a_forged_one_stops(
     with demo_ledger.read() as conn:
         batch = next_batch(conn, max_events=1000)
     assert batch is not None
-    events = as_wire(batch.events)
+    events = batch.events()
     assert check_continuation("T01", 0, GENESIS_HASH, events).accepted_through == batch.last_seq
     assert check_continuation("T02", 0, GENESIS_HASH, events).problem is not None
 
