@@ -109,11 +109,15 @@ def _sync_now(args: argparse.Namespace, config: Config) -> int:
     client = CloudClient(credentials, timeout_s=config.settings.sync.timeout_s)
     try:
         start = sync_status(ledger)
+        pusher = Pusher(ledger, client, config.settings.sync)
         with Progress(transient=True) as progress:
             task = progress.add_task("pushing", total=max(start.backlog, 1))
-            done = Pusher(ledger, client, config.settings.sync).drain(
-                lambda now: progress.update(task, completed=start.backlog - now.backlog)
-            )
+            try:
+                done = pusher.drain(
+                    lambda now: progress.update(task, completed=start.backlog - now.backlog)
+                )
+            finally:
+                pusher.stop()
     finally:
         client.close()
         ledger.close()

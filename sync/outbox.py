@@ -61,12 +61,17 @@ def backlog(conn: Connection) -> int:
 
 
 def next_batch(
-    conn: Connection, *, max_events: int = 500, max_bytes: int = 1 << 20
+    conn: Connection,
+    *,
+    max_events: int = 500,
+    max_bytes: int = 1 << 20,
+    after: int | None = None,
 ) -> Batch | None:
-    """The next events after acked_through, bounded by count and bytes (at least one)."""
+    """The next events after `after` (default: acked_through), bounded by count and
+    bytes (at least one)."""
     seqs: list[int] = []
     texts: list[str] = []
-    size, last = 0, acked_through(conn)
+    size, last = 0, acked_through(conn) if after is None else after
     while len(seqs) < max_events:
         rows = conn.execute(
             select(JOURNAL)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pos.config.settings import SyncSettings
 from pos.ledger.chain import format_ts
 from pos.ledger.database import Ledger, read_meta, utc_now, write_meta
 from sync.client import CloudClient, Refused, Unreachable
-from sync.outbox import ACKED_THROUGH, acked_through, next_batch
+from sync.outbox import ACKED_THROUGH, Batch, acked_through, next_batch
 
 LAST_SYNC = "sync_last"
 """When the cloud last acknowledged a push (UTC, journal format)."""
@@ -75,15 +76,23 @@ class Pusher:
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-reader")
+        self._prefetched: Future[Batch | None] | None = None
 
     def push_once(self) -> bool:
-        """Push the next batch; False when there was nothing to push."""
-        with self.ledger.read() as conn:
-            batch = next_batch(
-                conn, max_events=self.settings.batch_events, max_bytes=self.settings.batch_bytes
-            )
+        """Push the next batch; False when there was nothing to push.
+
+        While a batch is on its way, the one after it is read from the journal on a
+        helper thread (the wait for the cloud releases the GIL), so the till's work and
+        the cloud's overlap; it is used only if the cloud took the whole batch.
+        """
+        batch = self._prefetched.result() if self._prefetched is not None else None
+        self._prefetched = None
+        if batch is None or batch.first_seq != self._acked_through() + 1:
+            batch = self._read_batch(None)
         if batch is None:
             return False
+        self._prefetched = self._reader.submit(self._read_batch, batch.last_seq)
         try:
             acked = self.client.push_body(batch.body())
         except Refused as refused:
@@ -91,6 +100,19 @@ class Pusher:
             raise
         self._record(acked=acked)
         return True
+
+    def _read_batch(self, after: int | None) -> Batch | None:
+        with self.ledger.read() as conn:
+            return next_batch(
+                conn,
+                max_events=self.settings.batch_events,
+                max_bytes=self.settings.batch_bytes,
+                after=after,
+            )
+
+    def _acked_through(self) -> int:
+        with self.ledger.read() as conn:
+            return acked_through(conn)
 
     def drain(
         self,
@@ -145,6 +167,7 @@ class Pusher:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._reader.shutdown(wait=False, cancel_futures=True)
 
     def _record(self, *, acked: int | None = None, alert: str | None = None) -> None:
         with self.ledger.transaction() as writer:

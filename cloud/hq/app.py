@@ -13,7 +13,6 @@ token), 403, 409 (a fork: the device is quarantined), 411/413 (no length, too la
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from sqlalchemy import Engine
 from cloud.hq import devices
 from cloud.hq.errors import HQError
 from cloud.hq.ingest import ingest
+from cloud.hq.wire import parse_body
 
 MAX_BODY = 8 << 20
 """Bytes in one request at most (a till's batch is at most 1 MiB)."""
@@ -180,7 +180,7 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
 
 def _events_of(body: bytes) -> list[Any]:
     try:
-        parsed = json.loads(body)
+        parsed = parse_body(body)
     except (ValueError, UnicodeDecodeError):
         raise HQError(422, "bad_request", "The body is not JSON.") from None
     events = parsed.get("events") if isinstance(parsed, dict) else None

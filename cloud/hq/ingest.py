@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
+from cloud.hq.wire import fast_canonical
 from pos.ledger.chain import canonical_json, event_hash
 
 MAX_EVENTS = 5000
@@ -123,10 +124,15 @@ class _State:
         self.quarantine(event, stored_hash, "a different event at a seq already stored")
 
     def append(self, event: Mapping[str, Any]) -> None:
-        payload = canonical_json(event["payload"])
+        payload = fast_canonical(event["payload"])
         problem = continuation_problem(
             self.device_id, self.head_seq, self.head_hash, event, payload
         )
+        if problem is not None and (exact := canonical_json(event["payload"])) != payload:
+            payload = exact  # the standard library's text is the reference: ask it
+            problem = continuation_problem(
+                self.device_id, self.head_seq, self.head_hash, event, payload
+            )
         if problem is not None:
             self.quarantine(event, None, problem)
             return
