@@ -22,7 +22,7 @@ import postgres
 import pytest
 from sqlalchemy import Engine, select
 
-from cloud.hq.app import create_app
+from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
 from cloud.hq.devices import new_enrollment_code, revoke, utc_now
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
@@ -384,3 +384,18 @@ def test_two_instances_of_the_cloud_on_one_postgresql_database_store_each_event_
         assert conn.execute(select(FORKS)).all() == []
     for engine in engines:
         engine.dispose()
+
+
+def test_a_till_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
+    engine = open_engine(database_url(None, tmp_path / "hq"))
+    app = create_app(engine, rate_limit=RateLimit(rate=0.01, burst=1))
+    with serving(app, "HQ") as url:
+        client = CloudClient(enrolled((url, engine)))
+        assert client.push([]) == 0
+        with pytest.raises(Unreachable) as throttled:
+            client.push([])
+        assert throttled.value.retry_after is not None
+        assert throttled.value.retry_after >= 1
+        assert "HTTP 429" in throttled.value.message
+        client.close()
+    engine.dispose()
