@@ -37,6 +37,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "device.error": ("故障", "error"),
     "device.starting": ("…", "…"),
     "status.waiting": ("待打 {count}", "{count} waiting"),
+    "sync.alert_title": ("同步已暂停，请联系店长", "Sync halted: tell a manager"),
     "status.backlog_short": ("待传 {count}", "↑{count}"),
     "status.printer_short": ("打印", "Prn"),
     "status.scanner_short": ("扫码", "Scan"),

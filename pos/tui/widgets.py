@@ -36,6 +36,8 @@ class TillStatus:
     shift: str
     online: bool = False
     backlog: int = 0
+    sync_halted: bool = False
+    """Pushing to the cloud stopped on a refusal: the backlog will not go down by itself."""
     printer: str = "device.starting"
     """i18n key of the printer's state (device.ready, device.paper_out, ...)."""
     printer_waiting: int = 0
@@ -77,6 +79,7 @@ class StatusBar(Static):
         if status.printer_waiting:
             printer += " " + strings("status.waiting", count=status.printer_waiting)
         printer_style = "" if status.printer_ok else "bold red"
+        backlog_style = "bold red" if status.sync_halted else ""
         scanner_style = "" if status.scanner == "device.ready" else "bold red"
         # "101 王芳 Wang Fang" -> "101 王芳" -> "101": the demo's names carry both scripts.
         staff_no, *name = status.cashier.split()
@@ -86,7 +89,7 @@ class StatusBar(Static):
             (f"{strings('status.cashier')} {status.cashier}", ""),
             (f"{strings('status.shift')} {status.shift}", ""),
             online,
-            (strings("status.backlog", count=status.backlog), ""),
+            (strings("status.backlog", count=status.backlog), backlog_style),
             (f"{strings('status.printer')} {printer}", printer_style),
             (f"{strings('status.scanner')} {scanner}", scanner_style),
         ]
@@ -95,7 +98,7 @@ class StatusBar(Static):
             (f"{strings('status.cashier')} {short_cashier}", ""),
             (status.shift, ""),
             online,
-            (strings("status.backlog_short", count=status.backlog), ""),
+            (strings("status.backlog_short", count=status.backlog), backlog_style),
             (f"{strings('status.printer_short')} {printer}", printer_style),
             (f"{strings('status.scanner_short')} {scanner}", scanner_style),
         ]

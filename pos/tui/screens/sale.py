@@ -99,6 +99,7 @@ class SaleScreen(Screen[None]):
         self.checkout = session.checkout
         self.strings = strings
         self._backlog = 0
+        self._sync_alert: str | None = None
         self._printer: PrinterReport | None = None
         self._scanner: DeviceStatus | None = None
         self._last: SaleRecord | None = None
@@ -989,6 +990,7 @@ class SaleScreen(Screen[None]):
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
                 online=self._online(),
                 backlog=self._backlog,
+                sync_halted=self._sync_alert is not None,
                 printer=f"device.{printer.status.state.value}" if printer else "device.starting",
                 printer_waiting=printer.waiting if printer else 0,
                 scanner=f"device.{scanner.state.value}" if scanner else "device.ready",
@@ -998,12 +1000,16 @@ class SaleScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="status")
     def _poll_status(self) -> None:
-        from sync.outbox import backlog
+        from sync.pusher import sync_status
 
-        with self.checkout.ledger.read() as conn:
-            count = backlog(conn)
-        self.app.call_from_thread(self._status_polled, count)
+        status = sync_status(self.checkout.ledger)
+        self.app.call_from_thread(self._status_polled, status.backlog, status.alert)
 
-    def _status_polled(self, count: int) -> None:
+    def _status_polled(self, count: int, alert: str | None) -> None:
         self._backlog = count
+        if alert is not None and alert != self._sync_alert:
+            # Pushing has halted (revoked, a fork): the manager must hear of it; the
+            # till sells on, and the backlog in the status bar turns red until solved.
+            self.notify(alert, title=self.strings("sync.alert_title"), severity="error", timeout=30)
+        self._sync_alert = alert
         self._show_status()
