@@ -56,6 +56,15 @@ class CloudClient:
         answer = _post(self._http, f"/v1/devices/{self.credentials.device_id}/events", content=body)
         return int(answer["acked_through"])
 
+    def feed(self, cursor: str) -> tuple[list[dict[str, Any]], str, bool]:
+        """The cloud's changes for this till after `cursor`: (changes, cursor, more)."""
+        try:
+            response = self._http.get("/v1/feed", params={"cursor": cursor})
+        except httpx.HTTPError as error:
+            raise Unreachable(_describe(error)) from None
+        body = _answer(response)
+        return list(body["changes"]), str(body["cursor"]), bool(body["more"])
+
     def acked_through(self) -> int:
         try:
             response = self._http.get(f"/v1/devices/{self.credentials.device_id}")

@@ -24,6 +24,7 @@ from pos.ledger.chain import format_ts
 from pos.ledger.database import Ledger, read_meta, utc_now, write_meta
 from sync.client import CloudClient, Refused, Unreachable
 from sync.outbox import ACKED_THROUGH, Batch, acked_through, next_batch
+from sync.puller import Puller
 
 LAST_SYNC = "sync_last"
 """When the cloud last acknowledged a push (UTC, journal format)."""
@@ -76,6 +77,7 @@ class Pusher:
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self.puller = Puller(ledger, client)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-reader")
         self._prefetched: Future[Batch | None] | None = None
 
@@ -100,6 +102,14 @@ class Pusher:
             raise
         self._record(acked=acked)
         return True
+
+    def _pull(self) -> None:
+        """Caught up: apply the cloud's feed (a refusal halts with an alert too)."""
+        try:
+            self.puller.pull()
+        except Refused as refused:
+            self._record(alert=refused.message)
+            raise
 
     def _read_batch(self, after: int | None) -> Batch | None:
         with self.ledger.read() as conn:
@@ -126,6 +136,7 @@ class Pusher:
         while True:
             try:
                 if not self.push_once():
+                    self._pull()
                     return sync_status(self.ledger)
                 failures = 0
                 on_progress(sync_status(self.ledger))
@@ -149,6 +160,8 @@ class Pusher:
         while not self._stop.is_set():
             try:
                 pushed = self.push_once()
+                if not pushed:
+                    self._pull()
                 failures = 0
             except Unreachable as error:
                 self._stop.wait(self.backoff(failures, error.retry_after))

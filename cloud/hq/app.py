@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from cloud.hq import devices
+from cloud.hq import devices, feed
 from cloud.hq.errors import HQError
 from cloud.hq.ingest import ingest
 from cloud.hq.wire import parse_body
@@ -57,6 +57,17 @@ class PushAnswer(BaseModel):
     stored: int
     duplicates: int
     held: int = Field(description="Events kept past a gap until it fills.")
+
+
+class FeedChange(BaseModel):
+    kind: str = Field(description="What changed, e.g. coupon.redemption_rejected.")
+    body: dict[str, Any]
+
+
+class FeedAnswer(BaseModel):
+    changes: list[FeedChange]
+    cursor: str = Field(description="Opaque; send it back to get what came after.")
+    more: bool = Field(description="Another page is waiting.")
 
 
 class DeviceState(BaseModel):
@@ -131,6 +142,23 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
         with engine.begin() as conn:
             store_id, token = devices.enroll(conn, body.code, body.device_id, devices.utc_now())
         return Enrollment(device_id=body.device_id, store_id=store_id, token=token)
+
+    @app.get("/v1/feed", response_model=FeedAnswer)
+    def read_feed(request: Request, cursor: str = "", limit: int = feed.PAGE) -> FeedAnswer:
+        """The changes for the calling till after `cursor`, oldest first: nothing is
+        skipped or repeated however the cursor is used."""
+        token = _bearer(request)
+        limiter.take(devices.digest(token))
+        with engine.connect() as conn:
+            row = devices.authenticate_token(conn, token)
+            page = feed.read(
+                conn, row["device_id"], row["store_id"], cursor, max(1, min(limit, feed.PAGE))
+            )
+        return FeedAnswer(
+            changes=[FeedChange(**change) for change in page.changes],
+            cursor=page.cursor,
+            more=page.more,
+        )
 
     @app.get("/v1/devices/{device_id}", response_model=DeviceState)
     def device_state(device_id: str, request: Request) -> DeviceState:

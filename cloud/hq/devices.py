@@ -121,6 +121,14 @@ def revoke(conn: Connection, device_id: str, reason: str, now: datetime) -> None
 
 def authenticate(conn: Connection, token: str, device_id: str, *, lock: bool) -> RowMapping:
     """The device row for a bearer token, refused if unknown, revoked or another's."""
+    row = authenticate_token(conn, token, lock=lock)
+    if row["device_id"] != device_id:
+        raise HQError(403, "wrong_device", f"This token belongs to {row['device_id']}.")
+    return row
+
+
+def authenticate_token(conn: Connection, token: str, *, lock: bool = False) -> RowMapping:
+    """The device row for a bearer token, refused if unknown or revoked."""
     query = select(DEVICES).where(DEVICES.c.token_hash == digest(token))
     row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
@@ -132,6 +140,4 @@ def authenticate(conn: Connection, token: str, device_id: str, *, lock: bool) ->
             f"This till's enrollment was revoked ({row.revoked_reason}); "
             "it keeps selling offline; enroll it again with a new code.",
         )
-    if row.device_id != device_id:
-        raise HQError(403, "wrong_device", f"This token belongs to {row.device_id}.")
     return row._mapping

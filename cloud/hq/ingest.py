@@ -26,6 +26,8 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
+from cloud.hq import arbitration
+from cloud.hq.arbitration import ARBITRATED
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
 from cloud.hq.wire import fast_canonical
@@ -107,6 +109,8 @@ class _State:
         self.conn, self.device_id, self.now = conn, device_id, now
         self.head_seq, self.head_hash = head_seq, head_hash
         self.pending: list[dict[str, Any]] = []
+        self.arbitrate: list[Mapping[str, Any]] = []
+        """Coupon events among the pending ones, projected once stored."""
         self.stored = self.duplicates = self.held = 0
         self.fork: str | None = None
 
@@ -136,6 +140,8 @@ class _State:
         if problem is not None:
             self.quarantine(event, None, problem)
             return
+        if event["type"] in ARBITRATED:
+            self.arbitrate.append(event)
         self.pending.append(
             {
                 "device_id": self.device_id,
@@ -192,6 +198,11 @@ class _State:
                 self.conn.execute(insert(EVENTS), rows)
         except IntegrityError:
             self._flush_one_by_one(rows)
+        # The projections, for the events that were stored, in seq order.
+        for event in self.arbitrate:
+            if event["seq"] <= self.head_seq:
+                arbitration.project(self.conn, event, self.now)
+        self.arbitrate = []
 
     def _flush_one_by_one(self, rows: list[dict[str, Any]]) -> None:
         """A batch whose insert failed: an event id already stored for another event

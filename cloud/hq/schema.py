@@ -103,8 +103,39 @@ class ForkRow(HQModel, table=True):
     detected_at: str
 
 
+class CouponUseRow(HQModel, table=True):
+    """The redemption of a single-use coupon that stands: the first to reach the cloud.
+    A later one elsewhere gets a `coupon.redemption_rejected` through the feed."""
+
+    __tablename__ = "coupon_uses"
+
+    coupon_id: str = Field(primary_key=True, max_length=64)
+    campaign_id: str = Field(max_length=64)
+    device_id: str = Field(max_length=64)
+    seq: int = Field(sa_type=BigInteger)
+    sale_id: str = Field(max_length=64)
+    amount: int = Field(sa_type=BigInteger)
+    received_at: str
+
+
+class FeedRow(HQModel, table=True):
+    """A change for tills to apply, in the order it was made. `device_id` addresses one
+    till; otherwise `store_id` one store's tills; otherwise every till."""
+
+    __tablename__ = "feed"
+
+    feed_id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    device_id: str | None = Field(default=None, index=True, max_length=64)
+    store_id: str | None = Field(default=None, index=True, max_length=64)
+    kind: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: str
+
+
 DEVICES = table_of(DeviceRow)
 ENROLLMENT_CODES = table_of(EnrollmentCodeRow)
 EVENTS = table_of(StoredEventRow)
 HELD = table_of(HeldEventRow)
 FORKS = table_of(ForkRow)
+COUPON_USES = table_of(CouponUseRow)
+FEED = table_of(FeedRow)

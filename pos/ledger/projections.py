@@ -66,6 +66,10 @@ EVENT_TYPES: dict[str, str] = {
     "coupon.restored": "A refund of the whole sale gave a redeemed coupon back.",
     "coupon.voided": "A coupon can no longer be used (its earning sale was refunded).",
     "coupon.lease_granted": "Redemptions of a campaign this till may make while offline.",
+    "coupon.redemption_rejected": (
+        "The cloud rejected one of this till's coupon redemptions: another till used the "
+        "coupon first (the sale stands; the coupon's value is a loss to report)."
+    ),
     "key.trusted": "A public key whose signed member and coupon codes the till accepts.",
 }
 

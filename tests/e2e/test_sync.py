@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -22,19 +23,26 @@ import postgres
 import pytest
 from sqlalchemy import Engine, select
 
+from cloud.hq import feed as hq_feed
 from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
 from cloud.hq.devices import new_enrollment_code, revoke, utc_now
-from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
+from cloud.hq.schema import COUPON_USES, DEVICES, EVENTS, FORKS, HELD
+from cloud.member_codes import DEMO_CHAIN_KEY
 from cloud.serving import serving
 from pos.bootstrap import open_ledger
-from pos.checkout import Checkout
+from pos.catalog_admin import current_catalog
+from pos.checkout import Checkout, Till
 from pos.config import Config
 from pos.config.settings import SyncSettings
-from pos.ledger.chain import event_hash
+from pos.domain.codes import CouponClaims, coupon_payload, encode_code
+from pos.domain.coupons import Purpose
+from pos.ledger.chain import Event, event_hash
 from pos.ledger.database import Ledger
 from pos.ledger.tables import META
-from pos.ledger.verify import iter_events
+from pos.ledger.verify import iter_events, verify
+from pos.loyalty import Loyalty
+from pos.loyalty_setup import open_loyalty
 from sync.background import start_background_sync
 from sync.client import CloudClient, Refused, Unreachable, enroll
 from sync.credentials import Credentials, save_credentials
@@ -399,3 +407,128 @@ def test_a_till_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
         assert "HTTP 429" in throttled.value.message
         client.close()
     engine.dispose()
+
+
+def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:
+    """A checkout whose member program also knows CHAIN5, a 5.00-off coupon the chain
+    hands out (signed by the chain's key, so every till accepts it offline, flagged)."""
+    loyalty = open_loyalty(config, ledger)
+    assert loyalty is not None
+    chain5 = replace(
+        loyalty.rules.campaigns["GIFT15"],
+        campaign_id="CHAIN5",
+        amount=500,
+        min_spend=0,
+        purpose=Purpose.NONE,
+        offline="flag",
+    )
+    rules = replace(loyalty.rules, campaigns={**loyalty.rules.campaigns, "CHAIN5": chain5})
+    till = config.settings.till
+    return Checkout(
+        ledger,
+        current_catalog(ledger),
+        Till(till.device_id, till.receipt_prefix, "101"),
+        config.settings.scanner.rules(),
+        loyalty=Loyalty(ledger, rules, loyalty.signer, loyalty.verifier),
+    )
+
+
+def test_a_coupon_redeemed_at_two_offline_tills_stands_once_and_the_other_gets_a_rejection(
+    hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, tmp_path: Path
+) -> None:
+    settings = demo_config.settings
+    second = replace(
+        demo_config,
+        data_dir=tmp_path / "T02",
+        settings=settings.model_copy(
+            update={
+                "till": settings.till.model_copy(
+                    update={"device_id": "T02", "receipt_prefix": "T02-"}
+                )
+            }
+        ),
+    )
+    other_ledger = open_ledger(second)
+    tills = {
+        "T01": (demo_ledger, _till_with_chain_coupons(demo_config, demo_ledger)),
+        "T02": (other_ledger, _till_with_chain_coupons(second, other_ledger)),
+    }
+    now = int(demo_ledger.clock().timestamp())
+    claims = CouponClaims("SHARED1", "CHAIN5", None, "", now - 60, now + 3600)
+    code = encode_code("coupon", DEMO_CHAIN_KEY.kid, coupon_payload(claims), DEMO_CHAIN_KEY.sign)
+    for _ledger, checkout in tills.values():  # both offline: each accepts it, flagged
+        checkout.scan(WATER, 5)
+        checkout.present_coupon(code)
+        assert checkout.pay_cash().total == 500
+    try:
+        pushers = {}
+        for device_id, (ledger, _checkout) in tills.items():  # T01 reaches the cloud first
+            client = CloudClient(enrolled(hq, device_id))
+            pushers[device_id] = Pusher(ledger, client, SMALL_BATCHES)
+            pushers[device_id].drain()
+        pushers["T01"].drain()
+        pushers["T02"].drain()  # pulled again: the rejection is not repeated
+
+        with hq[1].connect() as conn:
+            uses = conn.execute(select(COUPON_USES.c.coupon_id, COUPON_USES.c.device_id)).all()
+        assert [tuple(use) for use in uses] == [("SHARED1", "T01")]
+        assert events_of(demo_ledger, "coupon.redemption_rejected") == []
+        (rejected,) = events_of(other_ledger, "coupon.redemption_rejected")
+        (redeemed,) = [
+            (event.seq, event.payload)
+            for event in all_events(other_ledger)
+            if event.type == "coupon.redeemed"
+        ]
+        assert rejected["coupon_id"] == "SHARED1"
+        assert rejected["seq"] == redeemed[0]
+        assert rejected["sale_id"] == redeemed[1]["sale_id"]
+        assert rejected["amount"] == 500
+        assert rejected["winner_device_id"] == "T01"
+        assert rejected["reason"] == "used_elsewhere"
+        # The rejection went into T02's journal and on to the cloud like any event.
+        assert stored(hq[1], "T02") == journal(other_ledger)
+        assert verify(other_ledger).ok
+        for pusher in pushers.values():
+            pusher.stop()
+            pusher.client.close()
+    finally:
+        other_ledger.close()
+
+
+def all_events(ledger: Ledger) -> list[Event]:
+    with ledger.read() as conn:
+        return [event for event, _ in iter_events(conn, 0)]
+
+
+def events_of(ledger: Ledger, type_: str) -> list[dict[str, object]]:
+    return [event.payload for event in all_events(ledger) if event.type == type_]
+
+
+def test_the_feed_pages_with_an_opaque_cursor_that_never_skips_or_repeats(
+    hq: tuple[str, Engine],
+) -> None:
+    url, engine = hq
+    credentials = enrolled(hq)
+    with engine.begin() as conn:
+        for number in range(5):
+            hq_feed.append(conn, "note", {"n": number}, "now", device_id="T01")
+            hq_feed.append(conn, "note", {"n": -1}, "now", device_id="T09")  # not ours
+        hq_feed.append(conn, "note", {"n": 5}, "now", store_id="demo-store")
+        hq_feed.append(conn, "note", {"n": 6}, "now")  # every till
+    auth = {"Authorization": f"Bearer {credentials.token}"}
+    seen: list[object] = []
+    cursor, pages = "", 0
+    with httpx.Client(base_url=url, headers=auth) as http:
+        while True:
+            page = http.get("/v1/feed", params={"cursor": cursor, "limit": 2}).json()
+            seen += [change["body"]["n"] for change in page["changes"]]
+            cursor, pages = page["cursor"], pages + 1
+            if not page["more"]:
+                break
+        assert seen == list(range(7))
+        assert pages == 4
+        again = http.get("/v1/feed", params={"cursor": cursor}).json()
+        assert again["changes"] == []
+        assert again["cursor"] == cursor
+        forged = http.get("/v1/feed", params={"cursor": "not-a-cursor"})
+        assert (forged.status_code, forged.json()["code"]) == (422, "bad_cursor")
