@@ -26,13 +26,13 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
-from cloud.hq import arbitration
-from cloud.hq.arbitration import ARBITRATED
+from cloud.hq import arbitration, membership
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
 from cloud.hq.wire import fast_canonical
 from pos.ledger.chain import canonical_json, event_hash
 
+PROJECTED = arbitration.ARBITRATED | membership.PROJECTED
 MAX_EVENTS = 5000
 """Events in one push at most (the till sends 500)."""
 
@@ -57,8 +57,7 @@ def ingest(conn: Connection, device: RowMapping, events: Sequence[Any], now: str
     batch = sorted((_shape(event) for event in events), key=lambda event: event["seq"])
     if len(batch) > MAX_EVENTS:
         raise HQError(413, "too_many_events", f"At most {MAX_EVENTS} events in one push.")
-    head_seq, head_hash = device["head_seq"], device["head_hash"]
-    state = _State(conn, device_id, head_seq, head_hash, now)
+    state = _State(conn, device, now)
     for event in batch:
         if state.fork is not None:
             break
@@ -103,14 +102,13 @@ def _shape(event: Any) -> dict[str, Any]:
 class _State:
     """The device's chain as the batch extends it, and the rows waiting to be written."""
 
-    def __init__(
-        self, conn: Connection, device_id: str, head_seq: int, head_hash: str, now: str
-    ) -> None:
-        self.conn, self.device_id, self.now = conn, device_id, now
-        self.head_seq, self.head_hash = head_seq, head_hash
+    def __init__(self, conn: Connection, device: RowMapping, now: str) -> None:
+        self.conn, self.now = conn, now
+        self.device_id, self.store_id = device["device_id"], device["store_id"]
+        self.head_seq, self.head_hash = device["head_seq"], device["head_hash"]
         self.pending: list[dict[str, Any]] = []
-        self.arbitrate: list[Mapping[str, Any]] = []
-        """Coupon events among the pending ones, projected once stored."""
+        self.projected: list[Mapping[str, Any]] = []
+        """Events among the pending ones that the cloud projects, once stored."""
         self.stored = self.duplicates = self.held = 0
         self.fork: str | None = None
 
@@ -140,8 +138,8 @@ class _State:
         if problem is not None:
             self.quarantine(event, None, problem)
             return
-        if event["type"] in ARBITRATED:
-            self.arbitrate.append(event)
+        if event["type"] in PROJECTED:
+            self.projected.append(event)
         self.pending.append(
             {
                 "device_id": self.device_id,
@@ -199,10 +197,14 @@ class _State:
         except IntegrityError:
             self._flush_one_by_one(rows)
         # The projections, for the events that were stored, in seq order.
-        for event in self.arbitrate:
-            if event["seq"] <= self.head_seq:
+        for event in self.projected:
+            if event["seq"] > self.head_seq:
+                break
+            if event["type"] in membership.PROJECTED:
+                membership.project(self.conn, event, self.store_id, self.now)
+            else:
                 arbitration.project(self.conn, event, self.now)
-        self.arbitrate = []
+        self.projected = []
 
     def _flush_one_by_one(self, rows: list[dict[str, Any]]) -> None:
         """A batch whose insert failed: an event id already stored for another event

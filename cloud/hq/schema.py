@@ -118,6 +118,21 @@ class CouponUseRow(HQModel, table=True):
     received_at: str
 
 
+class CloudMemberRow(HQModel, table=True):
+    """A member as the chain knows them, from the till that enrolled them."""
+
+    __tablename__ = "members"
+
+    member_no: str = Field(primary_key=True, max_length=32)
+    openid: str | None = Field(default=None, unique=True, max_length=128)
+    phone: str | None = Field(default=None, max_length=32)
+    store_id: str = Field(max_length=64)
+    device_id: str = Field(max_length=64)
+    via: str = Field(max_length=16)
+    referred_by: str | None = Field(default=None, max_length=32)
+    enrolled_ts: str
+
+
 class FeedRow(HQModel, table=True):
     """A change for tills to apply, in the order it was made. `device_id` addresses one
     till; otherwise `store_id` one store's tills; otherwise every till."""
@@ -139,3 +154,4 @@ HELD = table_of(HeldEventRow)
 FORKS = table_of(ForkRow)
 COUPON_USES = table_of(CouponUseRow)
 FEED = table_of(FeedRow)
+MEMBERS = table_of(CloudMemberRow)

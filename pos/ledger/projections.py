@@ -56,6 +56,10 @@ EVENT_TYPES: dict[str, str] = {
     "return.completed": "Every refund of a return answered: refunded, or paid out in cash.",
     "member.enrolled": "A customer became a member: by paying with a wallet, by phone, or by "
     "redeeming a friend's referral coupon.",
+    "member.imported": (
+        "A member another till enrolled, as the cloud's feed sent them (known here from "
+        "now on; their points stay where they were earned)."
+    ),
     "member.deleted": "A manager deleted a member (their codes are refused from then on).",
     "points.changed": "A member's points went up or down: earned, redeemed, reversed or "
     "restored by a refund, or adjusted by a manager with a reason.",
@@ -279,6 +283,24 @@ def _member_enrolled(conn: Connection, event: Event) -> None:
     )
 
 
+def _member_imported(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(MEMBERS),
+        {
+            "member_no": payload["member_no"],
+            "openid": payload["openid"],
+            "phone": payload["phone"],
+            "store_id": payload["store_id"],
+            "device_id": payload["device_id"],
+            "via": payload["via"],
+            "referred_by": payload["referred_by"],
+            "enrolled_seq": event.seq,
+            "enrolled_ts": payload["enrolled_ts"],
+        },
+    )
+
+
 def _member_deleted(conn: Connection, event: Event) -> None:
     conn.execute(
         update(MEMBERS)
@@ -424,6 +446,7 @@ PROJECTORS: dict[str, Projector] = {
     "return.started": _return_started,
     "return.completed": _return_completed,
     "member.enrolled": _member_enrolled,
+    "member.imported": _member_imported,
     "member.deleted": _member_deleted,
     "points.changed": _points_changed,
     "coupon.issued": _coupon_issued,

@@ -28,7 +28,7 @@ from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
 from cloud.hq.devices import new_enrollment_code, revoke, utc_now
 from cloud.hq.schema import COUPON_USES, DEVICES, EVENTS, FORKS, HELD
-from cloud.member_codes import DEMO_CHAIN_KEY
+from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
 from cloud.serving import serving
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
@@ -409,6 +409,17 @@ def test_a_till_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def other_till(config: Config, tmp_path: Path, device_id: str = "T02") -> Config:
+    """The demo store's configuration for another till of the same store."""
+    settings = config.settings
+    till = settings.till.model_copy(
+        update={"device_id": device_id, "receipt_prefix": f"{device_id}-"}
+    )
+    return replace(
+        config, data_dir=tmp_path / device_id, settings=settings.model_copy(update={"till": till})
+    )
+
+
 def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:
     """A checkout whose member program also knows CHAIN5, a 5.00-off coupon the chain
     hands out (signed by the chain's key, so every till accepts it offline, flagged)."""
@@ -436,18 +447,7 @@ def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:
 def test_a_coupon_redeemed_at_two_offline_tills_stands_once_and_the_other_gets_a_rejection(
     hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, tmp_path: Path
 ) -> None:
-    settings = demo_config.settings
-    second = replace(
-        demo_config,
-        data_dir=tmp_path / "T02",
-        settings=settings.model_copy(
-            update={
-                "till": settings.till.model_copy(
-                    update={"device_id": "T02", "receipt_prefix": "T02-"}
-                )
-            }
-        ),
-    )
+    second = other_till(demo_config, tmp_path)
     other_ledger = open_ledger(second)
     tills = {
         "T01": (demo_ledger, _till_with_chain_coupons(demo_config, demo_ledger)),
@@ -532,3 +532,38 @@ def test_the_feed_pages_with_an_opaque_cursor_that_never_skips_or_repeats(
         assert again["cursor"] == cursor
         forged = http.get("/v1/feed", params={"cursor": "not-a-cursor"})
         assert (forged.status_code, forged.json()["code"]) == (422, "bad_cursor")
+
+
+def test_a_member_enrolled_at_one_till_is_known_at_the_others_after_sync(
+    hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, tmp_path: Path
+) -> None:
+    second = other_till(demo_config, tmp_path)
+    other_ledger = open_ledger(second)
+    try:
+        here = open_loyalty(demo_config, demo_ledger)
+        there = open_loyalty(second, other_ledger)
+        assert here is not None
+        assert there is not None
+        member, _ = here.enroll_by_phone("13912345678")
+        assert there.find_by_phone("13912345678") is None
+        pushers = [
+            Pusher(ledger, CloudClient(enrolled(hq, device_id)), SMALL_BATCHES)
+            for ledger, device_id in ((demo_ledger, "T01"), (other_ledger, "T02"))
+        ]
+        for pusher in (*pushers, *pushers):  # twice: nothing is imported twice
+            pusher.drain()
+
+        found = there.find_by_phone("139 1234 5678")
+        assert found is not None
+        assert found.member_no == member.member_no
+        code = dynamic_member_code(DEMO_CHAIN_KEY, member.member_no, there.now())
+        assert there.member_from_code(code).member_no == member.member_no
+        (imported,) = events_of(other_ledger, "member.imported")
+        assert imported["device_id"] == "T01"
+        assert events_of(demo_ledger, "member.imported") == []  # its own came back: skipped
+        assert verify(other_ledger).ok
+        for pusher in pushers:
+            pusher.stop()
+            pusher.client.close()
+    finally:
+        other_ledger.close()
