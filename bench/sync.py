@@ -42,11 +42,11 @@ import httpx
 import postgres
 
 from cloud.hq.database import database_url, open_engine
-from cloud.hq.devices import new_enrollment_code, utc_now
+from cloud.hq.devices import new_enrollment_code
 from pos.bootstrap import open_ledger
 from pos.config import load_config
 from pos.config.settings import SyncSettings
-from pos.ledger.database import Ledger, write_meta
+from pos.ledger.database import Ledger, utc_now, write_meta
 from pos.ledger.tables import JOURNAL
 from pos.simulate import simulate
 from sync.client import CloudClient, enroll

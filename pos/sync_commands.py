@@ -146,7 +146,8 @@ def _cloud_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cloud_enroll_code(args: argparse.Namespace, config: Config) -> int:
-    from cloud.hq.devices import new_enrollment_code, utc_now
+    from cloud.hq.devices import new_enrollment_code
+    from pos.ledger.database import utc_now
 
     with _engine(args, config).begin() as conn:
         code = new_enrollment_code(conn, args.store, utc_now())
@@ -155,7 +156,8 @@ def _cloud_enroll_code(args: argparse.Namespace, config: Config) -> int:
 
 
 def _cloud_revoke(args: argparse.Namespace, config: Config) -> int:
-    from cloud.hq.devices import revoke, utc_now
+    from cloud.hq.devices import revoke
+    from pos.ledger.database import utc_now
 
     with _engine(args, config).begin() as conn:
         revoke(conn, args.device_id, args.reason, utc_now())

@@ -30,6 +30,8 @@ from cloud.hq import devices, feed
 from cloud.hq.errors import HQError
 from cloud.hq.ingest import ingest
 from cloud.hq.wire import parse_body
+from pos.ledger.chain import format_ts
+from pos.ledger.database import utc_now
 
 MAX_BODY = 8 << 20
 """Bytes in one request at most (a till's batch is at most 1 MiB)."""
@@ -140,7 +142,7 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
     @app.post("/v1/enrollments", status_code=201, response_model=Enrollment)
     def enroll(body: EnrollmentRequest) -> Enrollment:
         with engine.begin() as conn:
-            store_id, token = devices.enroll(conn, body.code, body.device_id, devices.utc_now())
+            store_id, token = devices.enroll(conn, body.code, body.device_id, utc_now())
         return Enrollment(device_id=body.device_id, store_id=store_id, token=token)
 
     @app.get("/v1/feed", response_model=FeedAnswer)
@@ -191,7 +193,7 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
 
     def _store(device_id: str, token: str, body: bytes) -> PushAnswer:
         events = _events_of(body)  # here, off the event loop: a push is a megabyte
-        now = devices.iso(devices.utc_now())
+        now = format_ts(utc_now())
         with engine.begin() as conn:
             row = devices.authenticate(conn, token, device_id, lock=True)
             result = ingest(conn, row, events, now)

@@ -12,27 +12,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, ENROLLMENT_CODES
+from pos.ledger.chain import format_ts
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 """No 0/O, 1/I/L, U: codes are read aloud and typed."""
 CODE_TTL = timedelta(hours=24)
 DEVICE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
 
 
 def digest(secret: str) -> str:
@@ -49,8 +40,8 @@ def new_enrollment_code(conn: Connection, store_id: str, now: datetime) -> str:
         insert(ENROLLMENT_CODES).values(
             code_hash=digest(normal_code(code)),
             store_id=store_id.strip(),
-            created_at=iso(now),
-            expires_at=iso(now + CODE_TTL),
+            created_at=format_ts(now),
+            expires_at=format_ts(now + CODE_TTL),
         )
     )
     return code
@@ -73,7 +64,7 @@ def enroll(conn: Connection, code: str, device_id: str, now: datetime) -> tuple[
         raise HQError(403, "unknown_code", "This enrollment code is not known; check it.")
     if row.used_by is not None:
         raise HQError(403, "used_code", "This enrollment code was already used.")
-    if row.expires_at < iso(now):
+    if row.expires_at < format_ts(now):
         raise HQError(403, "expired_code", "This enrollment code has expired; ask for a new one.")
     token = secrets.token_urlsafe(32)
     existing = conn.execute(
@@ -85,7 +76,7 @@ def enroll(conn: Connection, code: str, device_id: str, now: datetime) -> tuple[
                 device_id=device_id,
                 store_id=row.store_id,
                 token_hash=digest(token),
-                enrolled_at=iso(now),
+                enrolled_at=format_ts(now),
             )
         )
     elif existing.store_id != row.store_id:
@@ -104,7 +95,7 @@ def enroll(conn: Connection, code: str, device_id: str, now: datetime) -> tuple[
     conn.execute(
         update(ENROLLMENT_CODES)
         .where(ENROLLMENT_CODES.c.code_hash == row.code_hash)
-        .values(used_by=device_id, used_at=iso(now))
+        .values(used_by=device_id, used_at=format_ts(now))
     )
     return row.store_id, token
 
@@ -113,7 +104,7 @@ def revoke(conn: Connection, device_id: str, reason: str, now: datetime) -> None
     done = conn.execute(
         update(DEVICES)
         .where(DEVICES.c.device_id == device_id)
-        .values(revoked_at=iso(now), revoked_reason=reason.strip() or "revoked")
+        .values(revoked_at=format_ts(now), revoked_reason=reason.strip() or "revoked")
     )
     if done.rowcount == 0:
         raise HQError(404, "unknown_device", f"No device {device_id} is enrolled.")

@@ -266,24 +266,15 @@ def _return_completed(conn: Connection, event: Event) -> None:
 
 
 def _member_enrolled(conn: Connection, event: Event) -> None:
-    payload = event.payload
-    conn.execute(
-        insert(MEMBERS),
-        {
-            "member_no": payload["member_no"],
-            "openid": payload["openid"],
-            "phone": payload["phone"],
-            "store_id": payload["store_id"],
-            "device_id": event.device_id,
-            "via": payload["via"],
-            "referred_by": payload["referred_by"],
-            "enrolled_seq": event.seq,
-            "enrolled_ts": event.ts,
-        },
-    )
+    _insert_member(conn, event, event.device_id, event.ts)
 
 
 def _member_imported(conn: Connection, event: Event) -> None:
+    # Another till's enrollment: where and when it happened, as the feed said.
+    _insert_member(conn, event, event.payload["device_id"], event.payload["enrolled_ts"])
+
+
+def _insert_member(conn: Connection, event: Event, device_id: str, enrolled_ts: str) -> None:
     payload = event.payload
     conn.execute(
         insert(MEMBERS),
@@ -292,11 +283,11 @@ def _member_imported(conn: Connection, event: Event) -> None:
             "openid": payload["openid"],
             "phone": payload["phone"],
             "store_id": payload["store_id"],
-            "device_id": payload["device_id"],
+            "device_id": device_id,
             "via": payload["via"],
             "referred_by": payload["referred_by"],
             "enrolled_seq": event.seq,
-            "enrolled_ts": payload["enrolled_ts"],
+            "enrolled_ts": enrolled_ts,
         },
     )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import insert
 
-from cloud.chain_check import check_continuation
+from cloud.chain_check import continuation_problem
 from pos.checkout import Checkout
-from pos.ledger.chain import GENESIS_HASH
+from pos.ledger.chain import GENESIS_HASH, canonical_json
 from pos.ledger.database import Ledger
 from pos.ledger.tables import META
 from pos.ledger.verify import iter_events
@@ -61,16 +62,27 @@ def test_an_untouched_export_continues_the_chain_and_a_forged_one_stops(
         batch = next_batch(conn, max_events=1000)
     assert batch is not None
     events = batch.events()
-    assert check_continuation("T01", 0, GENESIS_HASH, events).accepted_through == batch.last_seq
-    assert check_continuation("T02", 0, GENESIS_HASH, events).problem is not None
+    assert extends("T01", events) == (batch.last_seq, None)
+    assert extends("T02", events) == (0, "seq 1: sent for another device")
 
     forged = [dict(event) for event in events]
     forged[-1]["payload"] = {**forged[-1]["payload"], "total": 1}
-    result = check_continuation("T01", 0, GENESIS_HASH, forged)
-    assert result.accepted_through == batch.last_seq - 1
-    assert result.problem is not None
-    assert "hash" in result.problem
-
+    assert extends("T01", forged) == (
+        batch.last_seq - 1,
+        f"seq {batch.last_seq}: hash does not match the event",
+    )
     # A batch after a gap extends nothing: the cloud holds it until the gap fills.
-    gap = check_continuation("T01", 0, GENESIS_HASH, events[5:])
-    assert gap.accepted_through == 0
+    assert extends("T01", events[5:]) == (0, "seq 6: expected seq 1")
+
+
+def extends(device_id: str, events: list[dict[str, Any]]) -> tuple[int, str | None]:
+    """How far `events` continue an empty chain on the cloud, and why they stop."""
+    seq, prev = 0, GENESIS_HASH
+    for event in events:
+        problem = continuation_problem(
+            device_id, seq, prev, event, canonical_json(event["payload"])
+        )
+        if problem is not None:
+            return seq, problem
+        seq, prev = event["seq"], event["hash"]
+    return seq, None

@@ -11,9 +11,8 @@ member code and reward coupon are verified offline.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from chain_coupons import chain_campaign, chain_coupon, knowing
 from support import raw
 
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
@@ -21,8 +20,7 @@ from cloud.wallet.codes import make_code
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
-from pos.domain.codes import CodeError, CouponClaims, coupon_payload, encode_code
-from pos.domain.coupons import Purpose
+from pos.domain.codes import CodeError
 from pos.domain.sale import SaleRecord
 from pos.ledger.database import Ledger
 from pos.ledger.verify import verify
@@ -183,9 +181,7 @@ def test_a_forged_member_code_is_refused(till: Checkout, loyalty: Loyalty) -> No
 
 
 def test_another_stores_coupon_is_refused(till: Checkout, loyalty: Loyalty) -> None:
-    now = loyalty.now()
-    claims = CouponClaims("C0FFEE", "WELCOME10", None, "S999", now - 10, now + 3600)
-    code = encode_code("coupon", DEMO_CHAIN_KEY.kid, coupon_payload(claims), DEMO_CHAIN_KEY.sign)
+    code = chain_coupon(loyalty.now(), "C0FFEE", "WELCOME10", store_id="S999")
     with pytest.raises(LoyaltyError) as refused:
         till.present_coupon(code)
     assert refused.value.reason == "other_store"
@@ -267,26 +263,10 @@ def test_points_pay_at_most_what_is_due_and_at_most_what_the_member_has(till: Ch
     assert till.tenders == []
 
 
-def _chain_coupon(loyalty: Loyalty, coupon_id: str, campaign_id: str) -> str:
-    """A coupon the chain issued (not this till): checked by its campaign's offline policy."""
-    now = loyalty.now()
-    claims = CouponClaims(coupon_id, campaign_id, None, "", now - 10, now + 3600)
-    return encode_code("coupon", DEMO_CHAIN_KEY.kid, coupon_payload(claims), DEMO_CHAIN_KEY.sign)
-
-
 def test_another_tills_coupon_uses_a_leased_redemption_and_none_is_left_after(
     demo_ledger: Ledger, demo_config: Config, loyalty: Loyalty
 ) -> None:
-    leased = replace(
-        loyalty.rules.campaigns["GIFT15"],
-        campaign_id="CHAIN5",
-        amount=500,
-        min_spend=0,
-        purpose=Purpose.NONE,
-        offline="lease",
-    )
-    rules = replace(loyalty.rules, campaigns={**loyalty.rules.campaigns, "CHAIN5": leased})
-    loyalty = Loyalty(demo_ledger, rules, loyalty.signer, loyalty.verifier)
+    loyalty = knowing(loyalty, chain_campaign(loyalty, "CHAIN5", 500, "lease"))
     till = Checkout(
         demo_ledger,
         current_catalog(demo_ledger),
@@ -296,12 +276,12 @@ def test_another_tills_coupon_uses_a_leased_redemption_and_none_is_left_after(
     )
     till.scan(RED_BULL)
     with pytest.raises(LoyaltyError) as refused:
-        till.present_coupon(_chain_coupon(loyalty, "L1", "CHAIN5"))
+        till.present_coupon(chain_coupon(loyalty.now(), "L1", "CHAIN5"))
     assert refused.value.reason == "no_lease"
     assert till.coupons == []
 
     loyalty.grant_lease("CHAIN5", 1, "cloud")
-    till.present_coupon(_chain_coupon(loyalty, "L1", "CHAIN5"))
+    till.present_coupon(chain_coupon(loyalty.now(), "L1", "CHAIN5"))
     sale = till.pay_cash()
     assert sale.total == 100
     assert raw(demo_ledger.path, "SELECT leased, flagged FROM coupon_redemptions") == [
@@ -311,7 +291,7 @@ def test_another_tills_coupon_uses_a_leased_redemption_and_none_is_left_after(
 
     till.scan(RED_BULL)
     with pytest.raises(LoyaltyError) as used_up:
-        till.present_coupon(_chain_coupon(loyalty, "L2", "CHAIN5"))
+        till.present_coupon(chain_coupon(loyalty.now(), "L2", "CHAIN5"))
     assert used_up.value.reason == "no_lease"
     with pytest.raises(LoyaltyError) as unknown:
         loyalty.grant_lease("NOPE", 5, "cloud")
@@ -323,11 +303,9 @@ def test_another_tills_low_value_coupon_is_accepted_flagged_up_to_the_limit(
     till: Checkout, loyalty: Loyalty, demo_ledger: Ledger
 ) -> None:
     # GIFT15 (15.00 off 60.00) is "flag" with the demo's 20.00 limit; a bigger one is capped.
-    big = replace(loyalty.rules.campaigns["GIFT15"], campaign_id="BIG50", amount=5000)
-    rules = replace(loyalty.rules, campaigns={**loyalty.rules.campaigns, "BIG50": big})
-    till.loyalty = Loyalty(demo_ledger, rules, loyalty.signer, loyalty.verifier)
+    till.loyalty = knowing(loyalty, chain_campaign(loyalty, "BIG50", 5000, "flag"))
     till.scan(RED_BULL, 20)  # 120.00
-    till.present_coupon(_chain_coupon(loyalty, "F1", "BIG50"))
+    till.present_coupon(chain_coupon(loyalty.now(), "F1", "BIG50"))
     assert till.totals().total == 10000  # 50.00 off asked, 20.00 taken
     till.pay_cash()
     assert raw(demo_ledger.path, "SELECT amount, flagged, leased FROM coupon_redemptions") == [

@@ -21,12 +21,13 @@ from pathlib import Path
 import httpx
 import postgres
 import pytest
+from chain_coupons import chain_campaign, chain_coupon, knowing
 from sqlalchemy import Engine, select
 
 from cloud.hq import feed as hq_feed
 from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
-from cloud.hq.devices import new_enrollment_code, revoke, utc_now
+from cloud.hq.devices import new_enrollment_code, revoke
 from cloud.hq.schema import COUPON_USES, DEVICES, EVENTS, FORKS, HELD
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
 from cloud.serving import serving
@@ -35,13 +36,10 @@ from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
 from pos.config.settings import SyncSettings
-from pos.domain.codes import CouponClaims, coupon_payload, encode_code
-from pos.domain.coupons import Purpose
 from pos.ledger.chain import Event, event_hash
-from pos.ledger.database import Ledger
+from pos.ledger.database import Ledger, utc_now
 from pos.ledger.tables import META
 from pos.ledger.verify import iter_events, verify
-from pos.loyalty import Loyalty
 from pos.loyalty_setup import open_loyalty
 from sync.background import start_background_sync
 from sync.client import CloudClient, Refused, Unreachable, enroll
@@ -425,22 +423,14 @@ def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:
     hands out (signed by the chain's key, so every till accepts it offline, flagged)."""
     loyalty = open_loyalty(config, ledger)
     assert loyalty is not None
-    chain5 = replace(
-        loyalty.rules.campaigns["GIFT15"],
-        campaign_id="CHAIN5",
-        amount=500,
-        min_spend=0,
-        purpose=Purpose.NONE,
-        offline="flag",
-    )
-    rules = replace(loyalty.rules, campaigns={**loyalty.rules.campaigns, "CHAIN5": chain5})
+    loyalty = knowing(loyalty, chain_campaign(loyalty, "CHAIN5", 500, "flag"))
     till = config.settings.till
     return Checkout(
         ledger,
         current_catalog(ledger),
         Till(till.device_id, till.receipt_prefix, "101"),
         config.settings.scanner.rules(),
-        loyalty=Loyalty(ledger, rules, loyalty.signer, loyalty.verifier),
+        loyalty=loyalty,
     )
 
 
@@ -453,9 +443,7 @@ def test_a_coupon_redeemed_at_two_offline_tills_stands_once_and_the_other_gets_a
         "T01": (demo_ledger, _till_with_chain_coupons(demo_config, demo_ledger)),
         "T02": (other_ledger, _till_with_chain_coupons(second, other_ledger)),
     }
-    now = int(demo_ledger.clock().timestamp())
-    claims = CouponClaims("SHARED1", "CHAIN5", None, "", now - 60, now + 3600)
-    code = encode_code("coupon", DEMO_CHAIN_KEY.kid, coupon_payload(claims), DEMO_CHAIN_KEY.sign)
+    code = chain_coupon(int(demo_ledger.clock().timestamp()), "SHARED1", "CHAIN5")
     for _ledger, checkout in tills.values():  # both offline: each accepts it, flagged
         checkout.scan(WATER, 5)
         checkout.present_coupon(code)

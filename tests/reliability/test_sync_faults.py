@@ -31,13 +31,13 @@ from sqlalchemy import Engine, select
 
 from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
-from cloud.hq.devices import new_enrollment_code, utc_now
+from cloud.hq.devices import new_enrollment_code
 from cloud.hq.schema import EVENTS, FORKS, HELD
 from cloud.serving import serving
 from pos.bootstrap import open_ledger
 from pos.config import Config, load_config
 from pos.config.settings import SyncSettings
-from pos.ledger.database import Ledger
+from pos.ledger.database import Ledger, utc_now
 from pos.ledger.verify import iter_events
 from pos.simulate import simulate
 from sync.client import CloudClient, enroll
