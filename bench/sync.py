@@ -132,8 +132,10 @@ def push_all(ledger: Ledger, folder: Path, database: str) -> float:
         with ledger.transaction() as writer:
             write_meta(writer.conn, ACKED_THROUGH, "0")
         start = time.perf_counter()
-        done = Pusher(ledger, client, SyncSettings(timeout_s=60)).drain()
+        pusher = Pusher(ledger, client, SyncSettings(timeout_s=60))
+        done = pusher.drain()
         seconds = time.perf_counter() - start
+        pusher.stop()
         client.close()
     if done.backlog:
         raise RuntimeError(f"the drain stopped with {done.backlog} events left")
