@@ -39,18 +39,25 @@ for that timer.
     python bench/tui.py [--starts N] [--lines N] [--scans N]
 """
 
+# ruff: noqa: E402  (the path fix below must run before the imports)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, where bench/sync.py
+# would hide the `sync` package the till starts once its ledger is open.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _BENCH]
 
 import argparse
 import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from textual import events
