@@ -122,6 +122,12 @@ class WalletState:
             self._settle(order)
             return dataclasses.replace(order, refunds=list(order.refunds))
 
+    def orders(self) -> list[Order]:
+        """Snapshots of every order the sandbox holds, whoever made it (for audits in
+        tests: a charge the till never heard of must show up too)."""
+        with self._lock:
+            return [snapshot for no in list(self._orders) if (snapshot := self.order(no))]
+
     # -- the protocol -------------------------------------------------------------
 
     def micropay(self, params: Mapping[str, str]) -> Fields:
