@@ -89,6 +89,8 @@ def _sync_status(args: argparse.Namespace, config: Config) -> int:
     print(f"acked through: {status.acked_through}")
     print(f"backlog: {status.backlog} events")
     print(f"last sync: {status.last_sync or 'never'}")
+    reached = {None: "not tried yet", True: "yes", False: "no (the till sells on offline)"}
+    print(f"cloud reachable: {reached[status.reachable]}")
     if status.alert:
         print(f"ALERT: {status.alert}")
     return 0

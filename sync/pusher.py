@@ -30,6 +30,9 @@ LAST_SYNC = "sync_last"
 """When the cloud last acknowledged a push (UTC, journal format)."""
 ALERT = "sync_alert"
 """Why pushing halted, for the manager; cleared by the next successful push."""
+REACHABLE = "sync_reachable"
+"""Whether the cloud answered the last attempt ("1") or could not be reached ("0");
+absent until the first attempt. Written only when it changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,8 @@ class SyncStatus:
     acked_through: int
     last_sync: str | None
     alert: str | None
+    reachable: bool | None = None
+    """Whether the cloud answered the last attempt; None before the first one."""
 
     @property
     def backlog(self) -> int:
@@ -50,6 +55,7 @@ class SyncStatus:
             "backlog": self.backlog,
             "last_sync": self.last_sync,
             "alert": self.alert,
+            "reachable": self.reachable,
         }
 
 
@@ -61,6 +67,7 @@ def sync_status(ledger: Ledger) -> SyncStatus:
             acked_through(conn),
             read_meta(conn, LAST_SYNC),
             read_meta(conn, ALERT) or None,
+            {"1": True, "0": False}.get(read_meta(conn, REACHABLE) or ""),
         )
 
 
@@ -80,6 +87,7 @@ class Pusher:
         self.puller = Puller(ledger, client)
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="sync-reader")
         self._prefetched: Future[Batch | None] | None = None
+        self._reachable: bool | None = None
 
     def push_once(self) -> bool:
         """Push the next batch; False when there was nothing to push.
@@ -97,6 +105,9 @@ class Pusher:
         self._prefetched = self._reader.submit(self._read_batch, batch.last_seq)
         try:
             acked = self.client.push_body(batch.body())
+        except Unreachable:
+            self._note_reachable(False)
+            raise
         except Refused as refused:
             self._record(acked=refused.acked_through, alert=refused.message)
             raise
@@ -107,9 +118,13 @@ class Pusher:
         """Caught up: apply the cloud's feed (a refusal halts with an alert too)."""
         try:
             self.puller.pull()
+        except Unreachable:
+            self._note_reachable(False)
+            raise
         except Refused as refused:
             self._record(alert=refused.message)
             raise
+        self._note_reachable(True)
 
     def _read_batch(self, after: int | None) -> Batch | None:
         with self.ledger.read() as conn:
@@ -183,8 +198,19 @@ class Pusher:
         self._reader.shutdown(wait=False, cancel_futures=True)
 
     def _record(self, *, acked: int | None = None, alert: str | None = None) -> None:
+        """The cloud answered: what it acknowledged, and why it refused, if it did."""
         with self.ledger.transaction() as writer:
             if acked is not None:
                 write_meta(writer.conn, ACKED_THROUGH, str(acked))
                 write_meta(writer.conn, LAST_SYNC, format_ts(utc_now()))
             write_meta(writer.conn, ALERT, alert or "")
+            write_meta(writer.conn, REACHABLE, "1")
+        self._reachable = True
+
+    def _note_reachable(self, reachable: bool) -> None:
+        # Only a change is written: an unplugged network would otherwise write the
+        # ledger on every retry.
+        if reachable != self._reachable:
+            with self.ledger.transaction() as writer:
+                write_meta(writer.conn, REACHABLE, "1" if reachable else "0")
+            self._reachable = reachable

@@ -39,6 +39,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status.waiting": ("待打 {count}", "{count} waiting"),
     "sync.alert_title": ("同步已暂停，请联系店长", "Sync halted: tell a manager"),
     "status.backlog_short": ("待传 {count}", "↑{count}"),
+    "status.last_sync": ("同步于 {time}", "Synced {time}"),
     "status.printer_short": ("打印", "Prn"),
     "status.scanner_short": ("扫码", "Scan"),
     # sale screen

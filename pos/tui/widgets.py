@@ -38,6 +38,10 @@ class TillStatus:
     backlog: int = 0
     sync_halted: bool = False
     """Pushing to the cloud stopped on a refusal: the backlog will not go down by itself."""
+    last_sync: str = ""
+    """Local time the cloud last acknowledged a push ("14:02"); empty: never."""
+    catch_up: tuple[int, int] | None = None
+    """(events pushed, of how many) while catching up a long backlog."""
     printer: str = "device.starting"
     """i18n key of the printer's state (device.ready, device.paper_out, ...)."""
     printer_waiting: int = 0
@@ -55,6 +59,8 @@ class StatusBar(Static):
 
     Every part stays visible at 80 columns: when the full wording does not fit, the
     names give way first (store id for its name, then staff number for the cashier).
+    The last sync time goes first of all; a catch-up's progress bar shrinks to its
+    percentage.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -80,6 +86,16 @@ class StatusBar(Static):
             printer += " " + strings("status.waiting", count=status.printer_waiting)
         printer_style = "" if status.printer_ok else "bold red"
         backlog_style = "bold red" if status.sync_halted else ""
+        backlog = strings("status.backlog", count=status.backlog)
+        backlog_short = strings("status.backlog_short", count=status.backlog)
+        if status.catch_up is not None:
+            done, whole = status.catch_up
+            percent = f"{100 * done // whole}%"
+            backlog = f"{backlog} {progress_bar(done, whole, 10)} {percent}"
+            backlog_short = f"{backlog_short} {percent}"
+        synced = (
+            [(strings("status.last_sync", time=status.last_sync), "")] if status.last_sync else []
+        )
         scanner_style = "" if status.scanner == "device.ready" else "bold red"
         # "101 王芳 Wang Fang" -> "101 王芳" -> "101": the demo's names carry both scripts.
         staff_no, *name = status.cashier.split()
@@ -89,7 +105,8 @@ class StatusBar(Static):
             (f"{strings('status.cashier')} {status.cashier}", ""),
             (f"{strings('status.shift')} {status.shift}", ""),
             online,
-            (strings("status.backlog", count=status.backlog), backlog_style),
+            (backlog, backlog_style),
+            *synced,
             (f"{strings('status.printer')} {printer}", printer_style),
             (f"{strings('status.scanner')} {scanner}", scanner_style),
         ]
@@ -98,12 +115,13 @@ class StatusBar(Static):
             (f"{strings('status.cashier')} {short_cashier}", ""),
             (status.shift, ""),
             online,
-            (strings("status.backlog_short", count=status.backlog), backlog_style),
+            (backlog_short, backlog_style),
             (f"{strings('status.printer_short')} {printer}", printer_style),
             (f"{strings('status.scanner_short')} {scanner}", scanner_style),
         ]
         # The cashier's name goes last: it is how a manager checks who is signed in.
         tightest = [*compact[:1], (f"{strings('status.cashier')} {staff_no}", ""), *compact[2:]]
+        compact = [*compact[:5], *synced, *compact[5:]]
         wordings = (full, compact, tightest)
         # The first wording that fits; every part stays, only the words get shorter.
         for parts in wordings[:-1]:
@@ -119,6 +137,14 @@ class StatusBar(Static):
             text.append("│ " if index else " ")
             text.append(f"{part} ", style=style)
         return text
+
+
+def progress_bar(done: int, whole: int, cells: int) -> str:
+    """`done` of `whole` as a bar `cells` wide, in eighths of a cell."""
+    eighths = round(8 * cells * min(max(done, 0), whole) / whole) if whole > 0 else 0
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    return f"▕{bar.ljust(cells)}▏"
 
 
 class CartTable(ScrollView, can_focus=True):

@@ -130,6 +130,7 @@ def test_a_till_enrolls_and_its_journal_arrives_once_in_order_however_often_it_i
     status = sync_status(demo_ledger)
     assert status.last_sync is not None
     assert status.alert is None
+    assert status.reachable is True
     client.close()
 
 
@@ -297,9 +298,11 @@ def test_an_unreachable_cloud_is_retried_with_capped_full_jitter_then_reported(
     pusher = Pusher(
         demo_ledger, CloudClient(dead, timeout_s=1), SMALL_BATCHES, rng=random.Random(1)
     )
+    assert sync_status(demo_ledger).reachable is None  # not tried yet
     with pytest.raises(Unreachable):
         pusher.drain()
     assert sync_status(demo_ledger).acked_through == 0
+    assert sync_status(demo_ledger).reachable is False
     waits = [pusher.backoff(failures, None) for failures in range(12)]
     assert all(0 <= wait <= SMALL_BATCHES.backoff_cap_s for wait in waits)
     assert len(set(waits)) > 1  # jittered, not a fixed schedule

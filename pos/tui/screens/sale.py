@@ -46,6 +46,8 @@ from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, Till
 from receipts.words import local_time
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     # The ledger-backed modules load in the background after the first frame (see
     # PosApp); at run time they are imported where the workers use them.
     from devices.customer_display import CustomerDisplay
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from pos.spooler import PrinterReport
     from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
+    from sync.pusher import SyncStatus
 
 STATUS_REFRESH_S = 5.0
 
@@ -98,8 +101,10 @@ class SaleScreen(Screen[None]):
         self.session = session
         self.checkout = session.checkout
         self.strings = strings
-        self._backlog = 0
-        self._sync_alert: str | None = None
+        self._sync: SyncStatus | None = None
+        self._catch_up_from: int | None = None
+        """The backlog when a catch-up began: the progress bar's whole."""
+        self._fast_poll: Timer | None = None
         self._printer: PrinterReport | None = None
         self._scanner: DeviceStatus | None = None
         self._last: SaleRecord | None = None
@@ -681,7 +686,10 @@ class SaleScreen(Screen[None]):
         return wallet
 
     def _online(self) -> bool:
-        """No sync yet: online means wallet payments can reach their gateway."""
+        """Whether the cloud answered the pusher's last attempt; on a till that does
+        not sync, whether wallet payments can reach their gateway."""
+        if self._sync is not None and self._sync.reachable is not None:
+            return self._sync.reachable
         wallet = self.session.wallet()
         return wallet is not None and wallet.reachability.online
 
@@ -981,7 +989,7 @@ class SaleScreen(Screen[None]):
 
     def _show_status(self) -> None:
         session = self.session
-        printer, scanner = self._printer, self._scanner
+        printer, scanner, sync = self._printer, self._scanner, self._sync
         self.query_one(StatusBar).show(
             TillStatus(
                 store=session.store.name,
@@ -989,8 +997,18 @@ class SaleScreen(Screen[None]):
                 cashier=f"{session.cashier.staff_no} {session.cashier.name}",
                 shift=local_time(session.shift.opened_ts, session.zone, "%H:%M"),
                 online=self._online(),
-                backlog=self._backlog,
-                sync_halted=self._sync_alert is not None,
+                backlog=sync.backlog if sync else 0,
+                sync_halted=sync is not None and sync.alert is not None,
+                last_sync=(
+                    local_time(sync.last_sync, session.zone, "%H:%M")
+                    if sync and sync.last_sync
+                    else ""
+                ),
+                catch_up=(
+                    (self._catch_up_from - sync.backlog, self._catch_up_from)
+                    if sync and self._catch_up_from
+                    else None
+                ),
                 printer=f"device.{printer.status.state.value}" if printer else "device.starting",
                 printer_waiting=printer.waiting if printer else 0,
                 scanner=f"device.{scanner.state.value}" if scanner else "device.ready",
@@ -1002,14 +1020,37 @@ class SaleScreen(Screen[None]):
     def _poll_status(self) -> None:
         from sync.pusher import sync_status
 
-        status = sync_status(self.checkout.ledger)
-        self.app.call_from_thread(self._status_polled, status.backlog, status.alert)
+        self.app.call_from_thread(self._status_polled, sync_status(self.checkout.ledger))
 
-    def _status_polled(self, count: int, alert: str | None) -> None:
-        self._backlog = count
-        if alert is not None and alert != self._sync_alert:
+    def _status_polled(self, status: SyncStatus) -> None:
+        alert = status.alert
+        if alert is not None and alert != (self._sync.alert if self._sync else None):
             # Pushing has halted (revoked, a fork): the manager must hear of it; the
             # till sells on, and the backlog in the status bar turns red until solved.
             self.notify(alert, title=self.strings("sync.alert_title"), severity="error", timeout=30)
-        self._sync_alert = alert
+        self._sync = status
+        self._catch_up_from = catch_up_from(self._catch_up_from, status)
+        # The progress bar moves every second while catching up, not every five.
+        if self._catch_up_from is not None and self._fast_poll is None:
+            self._fast_poll = self.set_interval(1.0, self._poll_status)
+        elif self._catch_up_from is None and self._fast_poll is not None:
+            self._fast_poll.stop()
+            self._fast_poll = None
         self._show_status()
+
+
+CATCH_UP_MIN = 100
+"""A backlog this long is a catch-up (after a time offline), shown with a progress bar;
+a shorter one is the few events of the last sales, pushed within moments."""
+
+
+def catch_up_from(began: int | None, status: SyncStatus) -> int | None:
+    """The backlog a catch-up is measured against, or None when there is none: it
+    begins when the cloud answers and the backlog is at least CATCH_UP_MIN, grows with
+    sales made meanwhile and ends when the backlog is gone, pushing halts or the cloud
+    is out of reach again (a till that does not sync never catches up)."""
+    if status.backlog == 0 or status.alert is not None or not status.reachable:
+        return None
+    if began is None:
+        return status.backlog if status.backlog >= CATCH_UP_MIN else None
+    return max(began, status.backlog)
