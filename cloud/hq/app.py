@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud.hq import devices, feed
 from cloud.hq.errors import HQError
@@ -115,6 +116,17 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
     async def _hq_error(_request: Request, error: HQError) -> Response:
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
         return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, error: StarletteHTTPException) -> Response:
+        # Routing's own refusals (no such path, a method the path lacks) in the same
+        # {code, message} shape as every other error, not Starlette's {detail}.
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(
+            {"code": code, "message": str(error.detail)},
+            status_code=error.status_code,
+            headers=error.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, error: RequestValidationError) -> Response:
