@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pos import sync_commands
+from pos import report_commands, sync_commands
 from pos.config import Config, load_config
 from pos.errors import PosError
 
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         ("devices", "scanners, the printer and the cash drawer"),
         ("sync", "push this till's journal to the chain's cloud"),
         ("cloud", "the chain's services: the HQ and the wallet sandbox"),
+        ("report", "X, Z and day reports; closing a business day"),
     ):
         group_parser = commands.add_parser(name, help=help_, description=help_)
         group_parser.set_defaults(command=_group_help(group_parser))
@@ -129,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _technician_commands(command)
     sync_commands.register(command)
+    report_commands.register(command)
 
     simulate = command("simulate", _simulate, "sell realistic baskets through the real checkout")
     simulate.add_argument("--sales", type=int, required=True, metavar="N")

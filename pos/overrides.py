@@ -18,7 +18,18 @@ from pos.ledger.database import Ledger
 from pos.staff import SignInRefused, sign_in
 
 ACTIONS: frozenset[str] = frozenset(
-    {"line_discount", "price_override", "no_sale", "clear_sale", "refund", "member_view"}
+    {
+        "line_discount",
+        "price_override",
+        "no_sale",
+        "clear_sale",
+        "refund",
+        "member_view",
+        "day_close",
+        "pay_in",
+        "pay_out",
+        "bleed",
+    }
 )
 """What a manager can approve at the till; reports group overrides by these names."""
 

@@ -22,7 +22,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,8 @@ class SimulationResult:
     coupons_issued: int = 0
     coupons_redeemed: int = 0
     member_sales: int = 0
+    by_tender: dict[str, int] = field(default_factory=dict)
+    """What each tender took (fen), for checking reports against what was sold."""
 
 
 def simulate(
@@ -84,6 +86,7 @@ def simulate(
     wallet: MicropayClient | None = None,
     loyalty: Loyalty | None = None,
     on_sale: Callable[[SaleRecord], None] = lambda _record: None,
+    until: datetime | None = None,
 ) -> SimulationResult:
     if tender not in TENDERS:
         raise ValueError(f"tender {tender!r} is not one of {TENDERS}")
@@ -97,7 +100,7 @@ def simulate(
     weight_rule = next(
         (rule for rule in settings.scanner.rules().embedded if rule.value == "weight"), None
     )
-    times = _sale_times(rng, sales, days, ZoneInfo(settings.store.timezone))
+    times = _sale_times(rng, sales, days, ZoneInfo(settings.store.timezone), until or utc_now())
     # The checkout and the member program read the clock more than once a sale (offers,
     # coupon windows, the commit): every read during sale n is that sale's moment.
     now = [times[0]]
@@ -130,6 +133,7 @@ def simulate(
     customers = _Customers(checkout, rng)
     first_seq, _hash = ledger.head()
     items = revenue = tendered_total = change_total = wallet_sales = wallet_refused = 0
+    by_tender: Counter[str] = Counter()
     for number, moment in enumerate(times, start=1):
         now[0] = moment
         customer = rng.randrange(CUSTOMERS)
@@ -154,6 +158,8 @@ def simulate(
         revenue += record.total
         tendered_total += sum(payment.tendered for payment in record.payments)
         change_total += record.change
+        for payment in record.payments:
+            by_tender[payment.tender] += payment.amount
         customers.remember(customer, record)
         on_sale(record)
     happened = _events_since(ledger, first_seq)
@@ -169,6 +175,7 @@ def simulate(
         happened["coupon.issued"],
         happened["coupon.redeemed"],
         customers.member_sales,
+        dict(by_tender),
     )
 
 
@@ -245,9 +252,12 @@ def _note_for(due: int, rng: random.Random) -> int:
     return covering[min(len(covering) - 1, int(rng.random() < 0.2))]
 
 
-def _sale_times(rng: random.Random, count: int, days: int, zone: ZoneInfo) -> list[datetime]:
-    """Sorted moments in opening hours over the last `days` days, ending before now."""
-    now = utc_now().astimezone(zone)
+def _sale_times(
+    rng: random.Random, count: int, days: int, zone: ZoneInfo, until: datetime
+) -> list[datetime]:
+    """Sorted moments in opening hours over the `days` days ending with `until`'s, and
+    not after `until`."""
+    now = until.astimezone(zone)
     first_day = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     open_h, close_h = OPENING_HOURS
     seconds = (close_h - open_h) * 3600

@@ -17,8 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from pos.ledger.chain import Event, canonical_json
 from pos.ledger.rows import insert_rows
 from pos.ledger.tables import (
+    CASH_COUNTS,
+    CASH_MOVEMENTS,
     COUPON_LEASES,
     COUPONS,
+    DAY_CLOSES,
     DRAWER_OPENINGS,
     ITEMS,
     MEMBERS,
@@ -75,6 +78,11 @@ EVENT_TYPES: dict[str, str] = {
         "coupon first (the sale stands; the coupon's value is a loss to report)."
     ),
     "key.trusted": "A public key whose signed member and coupon codes the till accepts.",
+    "cash.moved": "Cash put into or taken out of the drawer outside a sale (pay-in, "
+    "pay-out, bleed to the safe), with a reason and the approving manager.",
+    "cash.counted": "A shift's drawer counted by denomination, against the cash expected.",
+    "shift.closed": "A cashier's shift ended on a cash count, its over or short recorded.",
+    "day.closed": "A Z report: a business day closed, its totals and the chain head it covers.",
 }
 
 Projector = Callable[[Connection, Event], None]
@@ -424,6 +432,60 @@ def _key_trusted(conn: Connection, event: Event) -> None:
     )
 
 
+def _cash_moved(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(CASH_MOVEMENTS),
+        {
+            "seq": event.seq,
+            **{name: payload[name] for name in ("shift_id", "kind", "amount", "reason")},
+            "staff_no": payload["staff_no"],
+            "manager": payload["manager"],
+        },
+    )
+
+
+def _cash_counted(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    conn.execute(
+        insert(CASH_COUNTS),
+        {
+            "seq": event.seq,
+            **{name: payload[name] for name in ("shift_id", "staff_no", "counted", "expected")},
+            "difference": payload["counted"] - payload["expected"],
+        },
+    )
+
+
+def _shift_closed(conn: Connection, event: Event) -> None:
+    conn.execute(
+        update(SHIFTS)
+        .where(SHIFTS.c.shift_id == event.payload["shift_id"])
+        .values(closed_seq=event.seq, count_seq=event.payload["count_seq"])
+    )
+
+
+def _day_closed(conn: Connection, event: Event) -> None:
+    payload = event.payload
+    totals = payload["totals"]
+    conn.execute(
+        insert(DAY_CLOSES),
+        {
+            **{
+                name: payload[name]
+                for name in ("z_no", "business_day", "first_day", "first_seq", "last_seq")
+            },
+            "seq": event.seq,
+            "ts": event.ts,
+            "head_hash": payload["head_hash"],
+            **{
+                name: totals[name]
+                for name in ("sales_total", "net_sales", "grand_total", "perpetual_total")
+            },
+        },
+    )
+
+
 PROJECTORS: dict[str, Projector] = {
     "catalog.item_added": _item_added,
     "catalog.item_updated": _item_updated,
@@ -446,6 +508,10 @@ PROJECTORS: dict[str, Projector] = {
     "coupon.voided": _coupon_voided,
     "coupon.lease_granted": _lease_granted,
     "key.trusted": _key_trusted,
+    "cash.moved": _cash_moved,
+    "cash.counted": _cash_counted,
+    "shift.closed": _shift_closed,
+    "day.closed": _day_closed,
 }
 
 

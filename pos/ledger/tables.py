@@ -152,6 +152,57 @@ class ShiftRow(SQLModel, table=True):
     opening_float: int
     """Cash put in the drawer at the start, in fen."""
     closed_seq: int | None = None
+    count_seq: int | None = None
+    """The cash.counted the shift closed on (shift.closed)."""
+
+
+class CashMovementRow(SQLModel, table=True):
+    """Cash put into or taken out of the drawer outside a sale (cash.moved)."""
+
+    __tablename__ = "cash_movements"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    shift_id: str | None = Field(default=None, index=True)
+    kind: str
+    """pay_in, pay_out or bleed (notes taken to the safe)."""
+    amount: int
+    reason: str
+    staff_no: str
+    manager: str
+
+
+class CashCountRow(SQLModel, table=True):
+    """A count of a shift's drawer (cash.counted); a recount is another row."""
+
+    __tablename__ = "cash_counts"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    shift_id: str = Field(index=True)
+    staff_no: str
+    counted: int
+    expected: int
+    difference: int
+    """counted - expected: over when positive, short when negative."""
+
+
+class DayCloseRow(SQLModel, table=True):
+    """A Z report: a business day closed (day.closed)."""
+
+    __tablename__ = "day_closes"
+
+    z_no: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    business_day: str = Field(unique=True)
+    """YYYY-MM-DD; unique, so no day is closed twice."""
+    first_day: str
+    first_seq: int
+    last_seq: int = Field(unique=True)
+    seq: int = Field(unique=True)
+    ts: str
+    head_hash: str
+    sales_total: int
+    net_sales: int
+    grand_total: int
+    perpetual_total: int
 
 
 class OverrideRow(SQLModel, table=True):
@@ -425,6 +476,9 @@ PAYMENTS = table_of(Payment)
 DRAWER_OPENINGS = table_of(DrawerOpening)
 SHIFTS = table_of(ShiftRow)
 OVERRIDES = table_of(OverrideRow)
+CASH_MOVEMENTS = table_of(CashMovementRow)
+CASH_COUNTS = table_of(CashCountRow)
+DAY_CLOSES = table_of(DayCloseRow)
 PAYMENT_ORDERS = table_of(PaymentOrderRow)
 STAFF = table_of(Staff)
 DRAFTS = table_of(Draft)
@@ -458,5 +512,8 @@ PROJECTIONS: tuple[Table, ...] = (
     POINTS_CHANGES,
     COUPON_LEASES,
     TRUSTED_KEYS,
+    CASH_MOVEMENTS,
+    CASH_COUNTS,
+    DAY_CLOSES,
 )
 """Tables rebuilt from the journal by `pos ledger verify`, parents before children."""
