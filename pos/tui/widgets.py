@@ -13,9 +13,10 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from pos.domain.cart import Cart, CartLine, CartTotals, LineAmounts
 from pos.domain.coupons import Campaign
@@ -260,8 +261,18 @@ class CartTable(ScrollView, can_focus=True):
             shown = {*rows, layout.labels}
             self._strips = {cells: strip for cells, strip in self._strips.items() if cells in shown}
         self._line_ids = tuple(line.line_id for line in cart.lines)
-        self.virtual_size = Size(sum(layout.columns) + 2 * len(layout.columns), len(rows) + 1)
+        self._set_virtual_size(Size(sum(layout.columns) + 2 * len(layout.columns), len(rows) + 1))
         self.move_cursor(self._cursor)
+
+    def _set_virtual_size(self, size: Size) -> None:
+        # Assigning virtual_size asks for a layout of the whole screen (its reactive
+        # says so), and every widget is then painted again: a frame's worth of work
+        # on each scan. The cart's own size does not depend on its rows (it fills
+        # its place), so only the scrollbar needs telling; it still gets a layout
+        # when it appears or goes (show_vertical_scrollbar asks for one).
+        if size != self.virtual_size:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
 
     def on_resize(self) -> None:
         if self._shown is not None:
@@ -390,6 +401,25 @@ class _RowStyles(NamedTuple):
     odd: Style
 
 
+def update_in_place(widget: Static, content: Text) -> None:
+    """``widget.update(content)``, with a layout only when the widget's size changes.
+
+    Static.update lays out the whole screen, after which every widget on it is painted
+    again: most of a frame, on every scan. A widget of set size never needs that, and
+    one whose height follows its content only when that height changes.
+    """
+    if content == widget.content:
+        return
+    styles, width = widget.styles, widget.content_size.width
+    if styles.is_auto_width or not width:
+        widget.update(content)
+        return
+    before = widget.get_content_height(Size(0, 0), Size(0, 0), width)
+    widget.update(content, layout=False)
+    if styles.is_auto_height and widget.get_content_height(Size(0, 0), Size(0, 0), width) != before:
+        widget.refresh(layout=True)
+
+
 class TotalsPanel(Static):
     def show(
         self, totals: CartTotals, strings: Strings, *, paid: int = 0, part: int | None = None
@@ -417,7 +447,7 @@ class TotalsPanel(Static):
         if part is not None:
             text.append(f"\n{strings('totals.next')}\t¥{format_amount(part)}", style="bold")
         text.expand_tabs(tab_size=14)
-        self.update(text)
+        update_in_place(self, text)
 
 
 class MemberPanel(Static):
@@ -445,7 +475,7 @@ class MemberPanel(Static):
         if offers is None or not (offers.promotions or offers.choice.not_used):
             if member is None:
                 text.append(f"\n{strings('member.hint')}")
-            self.update(text)
+            update_in_place(self, text)
             return
         for promotion in offers.promotions:
             text.append(f"\n✓ {promotion.name(lang)} -{format_amount(promotion.amount)}", "green")
@@ -456,7 +486,19 @@ class MemberPanel(Static):
             text.append(f"\n· {name}: ", "dim")
             key = f"coupon.{not_used.reason}"
             text.append(strings(key) if strings.has(key) else not_used.message, "dim")
-        self.update(text)
+        update_in_place(self, text)
+
+
+class EntryLine(Input):
+    """The sale's entry line: an Input whose text never changes its size.
+
+    Input keeps its scroll range in its virtual size, and that reactive asks for a
+    layout of the whole screen on every change: twice a scan (the code in, then
+    cleared), each repainting every widget. The line's size is set in pos.tcss and
+    it shows no scrollbar, so the range is all that changes.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
 class MessageLine(Static):
@@ -464,4 +506,4 @@ class MessageLine(Static):
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.set_class(error, "-error")
-        self.update(Text(text, no_wrap=True, overflow="ellipsis"))
+        update_in_place(self, Text(text, no_wrap=True, overflow="ellipsis"))

@@ -42,7 +42,15 @@ from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.screens.returns import CopyAsked, ReturnPicked, ReturnSale
 from pos.tui.screens.wallet import WalletPayment
-from pos.tui.widgets import CartTable, MemberPanel, MessageLine, StatusBar, TillStatus, TotalsPanel
+from pos.tui.widgets import (
+    CartTable,
+    EntryLine,
+    MemberPanel,
+    MessageLine,
+    StatusBar,
+    TillStatus,
+    TotalsPanel,
+)
 from receipts.words import local_time
 
 if TYPE_CHECKING:
@@ -128,7 +136,7 @@ class SaleScreen(Screen[None]):
                     yield Label(id="change-label")
                     yield Digits(id="change")
                 yield MemberPanel(id="member")
-        yield Input(placeholder=self.strings("entry.placeholder"), id="entry", max_length=4096)
+        yield EntryLine(placeholder=self.strings("entry.placeholder"), id="entry", max_length=4096)
         yield MessageLine(id="message")
         yield Footer(compact=True)
 
