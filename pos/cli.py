@@ -20,6 +20,7 @@ from pos.config import Config, load_config
 from pos.errors import PosError
 
 if TYPE_CHECKING:
+    from pos.catalog_csv import CatalogFile
     from pos.ledger.database import Ledger
     from pos.tui.app import PosApp
 
@@ -267,9 +268,9 @@ def _ledger_restore(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _catalog_import(args: argparse.Namespace, config: Config) -> int:
-    from pos.bootstrap import open_ledger
-    from pos.catalog_admin import apply_catalog
+def catalog_rows(args: argparse.Namespace, verb: str) -> CatalogFile | None:
+    """The catalog file `args.file` as read, its bad rows told on stderr; None when
+    there are bad rows and `args.skip_bad` is not set (nothing is then to be `verb`)."""
     from pos.catalog_csv import read_catalog_csv
 
     try:
@@ -281,9 +282,19 @@ def _catalog_import(args: argparse.Namespace, config: Config) -> int:
         print(f"{args.file}: {problem}", file=sys.stderr)
     if parsed.errors and not args.skip_bad:
         print(
-            f"nothing imported: {len(parsed.errors)} bad row(s); fix them or use --skip-bad",
+            f"nothing {verb}: {len(parsed.errors)} bad row(s); fix them or use --skip-bad",
             file=sys.stderr,
         )
+        return None
+    return parsed
+
+
+def _catalog_import(args: argparse.Namespace, config: Config) -> int:
+    from pos.bootstrap import open_ledger
+    from pos.catalog_admin import apply_catalog
+
+    parsed = catalog_rows(args, "imported")
+    if parsed is None:
         return 1
     ledger = open_ledger(config)
     try:

@@ -9,11 +9,13 @@ pos.toml names, and (with sync) the chain's.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, select
 
 from pos.config import Config
-from pos.ledger.database import Ledger
-from pos.ledger.tables import TRUSTED_KEYS
+from pos.ledger.database import Ledger, Writer
+from pos.ledger.tables import REVOKED, TRUSTED_KEYS
 from pos.loyalty import Loyalty, LoyaltyRules
 from pos.signing import KeyRing, SigningKey, public_key_from_text, public_key_text
 
@@ -46,14 +48,42 @@ def trust(ledger: Ledger, keys: dict[str, tuple[str, str]]) -> dict[str, str]:
     """Journal each (public key, source) by kid not yet trusted as such; return every
     trusted key by kid."""
     with ledger.transaction() as writer:
-        known = {
-            row.kid: row.public_key
-            for row in writer.conn.execute(select(TRUSTED_KEYS.c.kid, TRUSTED_KEYS.c.public_key))
-        }
-        for kid, (public_key, source) in keys.items():
-            if known.get(kid) != public_key:
-                writer.append(
-                    "key.trusted", {"kid": kid, "public_key": public_key, "source": source}
-                )
-                known[kid] = public_key
-    return known
+        journal_trust(writer, keys)
+        return trusted_keys(writer.conn)
+
+
+def journal_trust(writer: Writer, keys: Mapping[str, tuple[str, str]]) -> list[str]:
+    """Journal key.trusted for each (public key, source) by kid not trusted as such,
+    but never for a revoked kid; the kids journaled."""
+    known = {
+        row.kid: (row.public_key, row.source)
+        for row in writer.conn.execute(
+            select(TRUSTED_KEYS.c.kid, TRUSTED_KEYS.c.public_key, TRUSTED_KEYS.c.source)
+        )
+    }
+    journaled = []
+    for kid, (public_key, source) in keys.items():
+        before = known.get(kid)
+        if before is not None and (before[0] == public_key or before[1] == REVOKED):
+            continue
+        writer.append("key.trusted", {"kid": kid, "public_key": public_key, "source": source})
+        known[kid] = (public_key, source)
+        journaled.append(kid)
+    return journaled
+
+
+def trusted_keys(conn: Connection) -> dict[str, str]:
+    """Every key the till trusts now, by kid (revoked ones left out)."""
+    rows = conn.execute(
+        select(TRUSTED_KEYS.c.kid, TRUSTED_KEYS.c.public_key).where(
+            TRUSTED_KEYS.c.source != REVOKED
+        )
+    )
+    return {row.kid: row.public_key for row in rows}
+
+
+def key_ring(ledger: Ledger) -> KeyRing:
+    """The ring of the keys the till trusts now: after the cloud's feed changed them."""
+    with ledger.read() as conn:
+        keys = trusted_keys(conn)
+    return KeyRing({kid: public_key_from_text(text) for kid, text in keys.items()})

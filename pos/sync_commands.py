@@ -1,11 +1,12 @@
-"""`pos sync ...` (the till's side) and `pos cloud serve|enroll-code|revoke` (the HQ),
-registered on the CLI by pos.cli."""
+"""`pos sync ...` (the till's side) and `pos cloud serve|enroll-code|revoke|publish-
+catalog|trust-key|revoke-key` (the HQ), registered on the CLI by pos.cli."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pos.config import Config
@@ -38,6 +39,27 @@ def register(command: Register) -> None:
     _database_option(revoke)
     revoke.add_argument("device_id")
     revoke.add_argument("--reason", default="revoked by a manager")
+    publish = command(
+        "publish-catalog",
+        _cloud_publish_catalog,
+        "send catalog items and prices (CSV) to every till, or one store's",
+        ["cloud"],
+    )
+    _database_option(publish)
+    publish.add_argument("file", type=Path, help="a catalog CSV, as for `pos catalog import`")
+    publish.add_argument("--store", help="only this store's tills (default: every store)")
+    publish.add_argument("--skip-bad", action="store_true", help="send the good rows anyway")
+    trust_key = command(
+        "trust-key", _cloud_trust_key, "have every till accept codes signed by a key", ["cloud"]
+    )
+    _database_option(trust_key)
+    trust_key.add_argument("kid", help="the key id codes name (1-40 letters, digits, - or _)")
+    trust_key.add_argument("public_key", help="the Ed25519 public key, unpadded base64url")
+    revoke_key = command(
+        "revoke-key", _cloud_revoke_key, "have every till refuse codes signed by a key", ["cloud"]
+    )
+    _database_option(revoke_key)
+    revoke_key.add_argument("kid")
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -164,4 +186,44 @@ def _cloud_revoke(args: argparse.Namespace, config: Config) -> int:
     with _engine(args, config).begin() as conn:
         revoke(conn, args.device_id, args.reason, utc_now())
     print(f"revoked {args.device_id}")
+    return 0
+
+
+def _cloud_publish_catalog(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.publishing import publish_catalog
+    from pos.cli import catalog_rows
+    from pos.ledger.chain import format_ts
+    from pos.ledger.database import utc_now
+
+    parsed = catalog_rows(args, "published")
+    if parsed is None:
+        return 1
+    with _engine(args, config).begin() as conn:
+        published = publish_catalog(conn, parsed.items, args.store, format_ts(utc_now()))
+    print(
+        f"{published.sent} sent to {f'store {args.store}' if args.store else 'every store'}, "
+        f"{published.unchanged} unchanged"
+    )
+    return 0
+
+
+def _cloud_trust_key(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.publishing import trust_key
+    from pos.ledger.chain import format_ts
+    from pos.ledger.database import utc_now
+
+    with _engine(args, config).begin() as conn:
+        sent = trust_key(conn, args.kid, args.public_key, format_ts(utc_now()))
+    print(f"key {args.kid}: {'sent to every till' if sent else 'already trusted'}")
+    return 0
+
+
+def _cloud_revoke_key(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.publishing import revoke_key
+    from pos.ledger.chain import format_ts
+    from pos.ledger.database import utc_now
+
+    with _engine(args, config).begin() as conn:
+        sent = revoke_key(conn, args.kid, format_ts(utc_now()))
+    print(f"key {args.kid}: {'revoked at every till' if sent else 'already revoked'}")
     return 0

@@ -4,6 +4,7 @@ stopped (within a moment) when it closes. Selling never waits for it."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pos.config.settings import SyncSettings
@@ -33,14 +34,17 @@ class BackgroundSync:
 
 
 def start_background_sync(
-    data_dir: Path, ledger: Ledger, settings: SyncSettings
+    data_dir: Path,
+    ledger: Ledger,
+    settings: SyncSettings,
+    on_feed: Callable[[frozenset[str]], None] = lambda _types: None,
 ) -> BackgroundSync | None:
     """The running pusher, or None when the till is not enrolled (raises SyncError for
-    unreadable or unsafe credentials)."""
+    unreadable or unsafe credentials). `on_feed` as for Pusher."""
     credentials = load_credentials(data_dir)
     if credentials is None:
         return None
     client = CloudClient(credentials, timeout_s=settings.timeout_s)
-    background = BackgroundSync(Pusher(ledger, client, settings))
+    background = BackgroundSync(Pusher(ledger, client, settings, on_feed=on_feed))
     background.start()
     return background

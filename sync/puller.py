@@ -1,24 +1,33 @@
 """The puller: the cloud's feed applied at the till, from the cursor it kept.
 
 Each page is applied in one ledger transaction together with the new cursor, so a
-crash or a lost answer repeats nothing and skips nothing. What the cloud decided about
-this till's own sales is journaled as the till's event (a coupon redemption the cloud
-rejected because another till used the coupon first), so the journal alone explains
-every receipt and every report; so is a member another till enrolled
-(`member.imported`), so that they are known here. Kinds this till does not know (a
-newer cloud) are passed over.
+crash or a lost answer repeats nothing and skips nothing. Whatever the feed changes at
+the till is journaled as the till's own event, so the journal alone explains every
+receipt and every report: the chain's catalog items and prices (catalog.item_added,
+catalog.item_updated, catalog.price_changed, only where something differs), its keys
+(key.trusted, key.revoked), a coupon redemption the cloud rejected because another till
+used the coupon first, and a member another till enrolled (member.imported). Kinds
+this till does not know (a newer cloud) are passed over.
+
+A change the till cannot apply (a catalog item that is invalid, or would give two items
+one barcode) stops the pull with nothing of its page applied: `Refused`, which halts
+sync with an alert for the manager, rather than skipping past a change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
 
+from pos.catalog_admin import journal_catalog
+from pos.domain.catalog import CatalogItem
+from pos.errors import PosError
 from pos.ledger.database import Ledger, Writer, read_meta, write_meta
-from pos.ledger.tables import MEMBERS
-from sync.client import CloudClient
+from pos.ledger.tables import MEMBERS, REVOKED, TRUSTED_KEYS
+from pos.loyalty_setup import journal_trust
+from sync.client import CloudClient, Refused
 
 FEED_CURSOR = "feed_cursor"
 JOURNALED = frozenset({"coupon.redemption_rejected"})
@@ -29,30 +38,56 @@ class Puller:
     def __init__(self, ledger: Ledger, client: CloudClient) -> None:
         self.ledger, self.client = ledger, client
 
-    def pull(self) -> int:
-        """Apply every waiting change; how many were applied."""
-        applied = 0
+    def pull(self) -> frozenset[str]:
+        """Apply every waiting change; the types of the events that journaled them."""
+        journaled: set[str] = set()
         while True:
             with self.ledger.read() as conn:
                 cursor = read_meta(conn, FEED_CURSOR) or ""
             changes, cursor, more = self.client.feed(cursor)
             with self.ledger.transaction() as writer:
-                for change in changes:
-                    applied += _apply(writer, change)
+                _apply_page(writer, changes)
+                journaled.update(event.type for event in writer.events)
                 write_meta(writer.conn, FEED_CURSOR, cursor)
             if not more:
-                return applied
+                return frozenset(journaled)
 
 
-def _apply(writer: Writer, change: Mapping[str, Any]) -> int:
-    kind, body = change.get("kind"), dict(change.get("body") or {})
-    if kind in JOURNALED:
-        writer.append(str(kind), body)
-        return 1
-    if kind == "member.enrolled" and _new_member(writer, body):
-        writer.append("member.imported", body)
-        return 1
-    return 0
+def _apply_page(writer: Writer, changes: Sequence[Mapping[str, Any]]) -> None:
+    for change in changes:
+        kind, body = change.get("kind"), dict(change.get("body") or {})
+        if kind in JOURNALED:
+            writer.append(str(kind), body)
+        elif kind == "member.enrolled" and _new_member(writer, body):
+            writer.append("member.imported", body)
+        elif kind == "catalog.item":
+            _catalog_item(writer, body)
+        elif kind == "key.trusted":
+            journal_trust(writer, {str(body["kid"]): (str(body["public_key"]), "cloud")})
+        elif kind == "key.revoked":
+            _key_revoked(writer, str(body["kid"]))
+
+
+def _catalog_item(writer: Writer, body: Mapping[str, Any]) -> None:
+    fields = body.get("item")
+    try:
+        if not isinstance(fields, dict):
+            raise TypeError("no item")
+        journal_catalog(writer, [CatalogItem(**fields)])
+    except PosError as error:
+        raise Refused("bad_feed", f"A catalog change from the cloud: {error.message}") from None
+    except TypeError:
+        raise Refused("bad_feed", f"A catalog change from the cloud is malformed: {body}") from None
+
+
+def _key_revoked(writer: Writer, kid: str) -> None:
+    # The till's own key is replaced by a technician, not switched off from afar: the
+    # till would refuse its own cards and coupons until then.
+    source = writer.conn.execute(
+        select(TRUSTED_KEYS.c.source).where(TRUSTED_KEYS.c.kid == kid)
+    ).scalar()
+    if source not in (REVOKED, "own"):
+        writer.append("key.revoked", {"kid": kid, "source": "cloud"})
 
 
 def _new_member(writer: Writer, member: Mapping[str, Any]) -> bool:

@@ -79,8 +79,12 @@ class Pusher:
         settings: SyncSettings,
         *,
         rng: random.Random | None = None,
+        on_feed: Callable[[frozenset[str]], None] = lambda _types: None,
     ) -> None:
+        """`on_feed` hears, on the pusher's thread, the types of the events the feed
+        journaled (a price changed, a key trusted...), so the till can sell by them."""
         self.ledger, self.client, self.settings = ledger, client, settings
+        self._on_feed = on_feed
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -117,7 +121,7 @@ class Pusher:
     def _pull(self) -> None:
         """Caught up: apply the cloud's feed (a refusal halts with an alert too)."""
         try:
-            self.puller.pull()
+            journaled = self.puller.pull()
         except Unreachable:
             self._note_reachable(False)
             raise
@@ -125,6 +129,8 @@ class Pusher:
             self._record(alert=refused.message)
             raise
         self._note_reachable(True)
+        if journaled:
+            self._on_feed(journaled)
 
     def _read_batch(self, after: int | None) -> Batch | None:
         with self.ledger.read() as conn:

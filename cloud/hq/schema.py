@@ -147,6 +147,31 @@ class FeedRow(HQModel, table=True):
     created_at: str
 
 
+class PublishedItemRow(HQModel, table=True):
+    """A catalog item as last published to tills: to the whole chain (`store_id` "*")
+    or to one store. Kept so that publishing the same file again sends nothing."""
+
+    __tablename__ = "published_items"
+
+    store_id: str = Field(primary_key=True, max_length=64)
+    sku: str = Field(primary_key=True, max_length=64)
+    item: str = Field(sa_column=Column(Text, nullable=False))
+    """The item as canonical JSON (the till's catalog.item_added payload's `item`)."""
+    published_at: str
+
+
+class ChainKeyRow(HQModel, table=True):
+    """A public key whose signed member and coupon codes every till accepts, until
+    revoked."""
+
+    __tablename__ = "chain_keys"
+
+    kid: str = Field(primary_key=True, max_length=40)
+    public_key: str = Field(max_length=64)
+    published_at: str
+    revoked_at: str | None = None
+
+
 DEVICES = table_of(DeviceRow)
 ENROLLMENT_CODES = table_of(EnrollmentCodeRow)
 EVENTS = table_of(StoredEventRow)
@@ -155,3 +180,5 @@ FORKS = table_of(ForkRow)
 COUPON_USES = table_of(CouponUseRow)
 FEED = table_of(FeedRow)
 MEMBERS = table_of(CloudMemberRow)
+PUBLISHED_ITEMS = table_of(PublishedItemRow)
+CHAIN_KEYS = table_of(ChainKeyRow)

@@ -33,6 +33,7 @@ from pos.ledger.tables import (
     REFUNDS,
     RETURN_LINES,
     RETURNS,
+    REVOKED,
     SALE_LINES,
     SALE_TAXES,
     SALES,
@@ -78,6 +79,7 @@ EVENT_TYPES: dict[str, str] = {
         "coupon first (the sale stands; the coupon's value is a loss to report)."
     ),
     "key.trusted": "A public key whose signed member and coupon codes the till accepts.",
+    "key.revoked": "A public key whose codes the till no longer accepts (the chain's word).",
     "cash.moved": "Cash put into or taken out of the drawer outside a sale (pay-in, "
     "pay-out, bleed to the safe), with a reason and the approving manager.",
     "cash.counted": "A shift's drawer counted by denomination, against the cash expected.",
@@ -432,6 +434,18 @@ def _key_trusted(conn: Connection, event: Event) -> None:
     )
 
 
+def _key_revoked(conn: Connection, event: Event) -> None:
+    # The row stays, marked, so that a key pos.toml still names is not trusted again
+    # at the next start.
+    kid = event.payload["kid"]
+    revoked = {"public_key": "", "source": REVOKED, "seq": event.seq}
+    conn.execute(
+        sqlite_insert(TRUSTED_KEYS)
+        .values(kid=kid, **revoked)
+        .on_conflict_do_update(index_elements=[TRUSTED_KEYS.c.kid], set_=revoked)
+    )
+
+
 def _cash_moved(conn: Connection, event: Event) -> None:
     payload = event.payload
     conn.execute(
@@ -508,6 +522,7 @@ PROJECTORS: dict[str, Projector] = {
     "coupon.voided": _coupon_voided,
     "coupon.lease_granted": _lease_granted,
     "key.trusted": _key_trusted,
+    "key.revoked": _key_revoked,
     "cash.moved": _cash_moved,
     "cash.counted": _cash_counted,
     "shift.closed": _shift_closed,

@@ -426,6 +426,10 @@ class CouponLeaseRow(SQLModel, table=True):
     remaining: int
 
 
+REVOKED = "revoked"
+"""trusted_keys.source of a key no longer trusted."""
+
+
 class TrustedKeyRow(SQLModel, table=True):
     """A public key whose signed member and coupon codes this till accepts (key.trusted)."""
 
@@ -435,7 +439,8 @@ class TrustedKeyRow(SQLModel, table=True):
     public_key: str
     """Unpadded base64url of the raw Ed25519 key."""
     source: str
-    """own (this till's key), config (pos.toml) or cloud."""
+    """own (this till's key), config (pos.toml), cloud, or revoked (key.revoked: the
+    chain told this till to stop accepting it; public_key is then empty)."""
     seq: int
 
 

@@ -30,6 +30,7 @@ from pos.tui.i18n import Strings
 from pos.tui.keys import keymap
 from pos.tui.messages import (
     CodeScanned,
+    FeedJournaled,
     GatewayReachability,
     LanguageSwitched,
     PrinterReported,
@@ -49,15 +50,29 @@ if TYPE_CHECKING:
     from devices.drawer import CashDrawer
     from devices.scans import DeviceStatus
     from pos.config import Config
+    from pos.domain.catalog import Catalog
     from pos.domain.staff import StaffMember
     from pos.hardware import Devices
     from pos.ledger.database import Ledger
     from pos.loyalty import Loyalty
     from pos.shifts import Shift
+    from pos.signing import KeyRing
     from pos.spooler import PrinterReport, Spooler
     from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
     from sync.background import BackgroundSync
+
+
+SELLING_RULES = frozenset(
+    {
+        "catalog.item_added",
+        "catalog.item_updated",
+        "catalog.price_changed",
+        "key.trusted",
+        "key.revoked",
+    }
+)
+"""Journaled from the cloud's feed, these change how the till sells."""
 
 
 class PosApp(App[None]):
@@ -154,10 +169,46 @@ class PosApp(App[None]):
 
         try:
             self._sync = start_background_sync(
-                self.config.data_dir, ledger, self.config.settings.sync
+                self.config.data_dir,
+                ledger,
+                self.config.settings.sync,
+                on_feed=lambda types: self._post(FeedJournaled(types)),
             )
         except PosError as error:
             self.call_from_thread(self._error, error)
+
+    @on(FeedJournaled)
+    def _feed_journaled(self, message: FeedJournaled) -> None:
+        if message.types & SELLING_RULES:
+            self._reload_selling_rules()
+        if "coupon.redemption_rejected" in message.types:
+            # The sale stands; the manager needs to know a coupon was worth nothing.
+            self.notify(
+                self.strings("sync.coupon_rejected"),
+                title=self.strings("sync.coupon_rejected_title"),
+                severity="warning",
+                timeout=30,
+            )
+
+    @work(thread=True, exclusive=True, group="selling-rules")
+    def _reload_selling_rules(self) -> None:
+        """The cloud changed prices, items or keys: sell by them from the next scan."""
+        from pos.catalog_admin import current_catalog
+        from pos.loyalty_setup import key_ring
+
+        catalog = current_catalog(self.ledger)
+        ring = key_ring(self.ledger) if self._loyalty is not None else None
+        self.call_from_thread(self._sell_by, catalog, ring)
+
+    def _sell_by(self, catalog: Catalog, ring: KeyRing | None) -> None:
+        # On the event loop, between two scans: a line already on a sale keeps the
+        # price it was scanned at.
+        if self._loyalty is not None and ring is not None:
+            self._loyalty.verifier = ring
+        for screen in self.screen_stack:
+            if isinstance(screen, SaleScreen):
+                screen.checkout.catalog = catalog
+        self.notify(self.strings("sync.catalog_updated"), timeout=5)
 
     def _start_wallet(self, ledger: Ledger) -> None:
         """Open the wallet gateway and settle payments a crash left open (worker)."""

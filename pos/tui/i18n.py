@@ -40,6 +40,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "sync.alert_title": ("同步已暂停，请联系店长", "Sync halted: tell a manager"),
     "status.backlog_short": ("待传 {count}", "↑{count}"),
     "status.last_sync": ("同步于 {time}", "Synced {time}"),
+    "sync.catalog_updated": ("已按总部更新商品、价格或密钥", "Items, prices or keys updated from HQ"),
+    "sync.coupon_rejected_title": ("优惠券核销被总部拒绝", "Coupon redemption rejected by HQ"),
+    "sync.coupon_rejected": (
+        "一张离线核销的优惠券已在其他门店先被使用；销售保留，差额计入报表。",
+        "A coupon redeemed offline had been used first at another store; the sale stands and the amount is counted in reports.",
+    ),
     "status.printer_short": ("打印", "Prn"),
     "status.scanner_short": ("扫码", "Scan"),
     # sale screen

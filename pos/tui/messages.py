@@ -67,6 +67,14 @@ class PrinterReported(Message):
         self.report = report
 
 
+class FeedJournaled(Message):
+    """The cloud's feed journaled events of these types (posted from the sync thread)."""
+
+    def __init__(self, types: frozenset[str]) -> None:
+        super().__init__()
+        self.types = types
+
+
 class GatewayReachability(Message):
     """The wallet gateway became reachable or unreachable (posted from any thread)."""
 

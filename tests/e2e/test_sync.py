@@ -14,7 +14,6 @@ import random
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import httpx
 import postgres
 import pytest
 from chain_coupons import chain_campaign, chain_coupon, knowing
+from hq_enrollment import enrolled
 from sqlalchemy import Engine, select
 
 from cloud.hq import feed as hq_feed
@@ -49,36 +49,6 @@ from sync.pusher import Pusher, sync_status
 
 WATER = "6921168509256"
 SMALL_BATCHES = SyncSettings(batch_events=7, backoff_base_s=0.01, backoff_cap_s=0.05)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    why_not = postgres.available()
-    if why_not is not None:
-        pytest.skip(why_not)
-    with postgres.server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def hq(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    """The HQ service over HTTP on its embedded SQLite file, or on PostgreSQL."""
-    if request.param == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        url = database_url(postgres.fresh_database(server), tmp_path)
-    else:
-        url = database_url(None, tmp_path / "hq")
-    engine = open_engine(url)
-    with serving(create_app(engine), "HQ") as base_url:
-        yield base_url, engine
-    engine.dispose()
-
-
-def enrolled(hq: tuple[str, Engine], device_id: str = "T01") -> Credentials:
-    url, engine = hq
-    with engine.begin() as conn:
-        code = new_enrollment_code(conn, "demo-store", utc_now())
-    return enroll(url, code, device_id)
 
 
 def sell(checkout: Checkout, count: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tui_helpers import TillUnderTest, start_selling, wait_for
+from tui_helpers import TillUnderTest, start_selling, until, wait_for
 
 from pos.catalog_admin import apply_catalog
 from pos.domain.catalog import CatalogItem
@@ -86,13 +86,13 @@ async def test_the_status_bar_says_whether_the_cloud_answered_and_when_it_last_t
         write_meta(writer.conn, LAST_SYNC, "2026-03-14T01:30:00.000Z")
     async with app.run_test(size=WIDE) as pilot:
         screen = await start_selling(pilot)
-        await wait_for(pilot, lambda: "离线" in status_text(screen), "offline")
+        await until(pilot, lambda: "离线" in status_text(screen), "offline")
         assert "同步于 09:30" in status_text(screen)  # 01:30 UTC in Asia/Shanghai
 
         with ledger.transaction() as writer:
             write_meta(writer.conn, REACHABLE, "1")
         screen._poll_status()
-        await wait_for(pilot, lambda: "在线" in status_text(screen), "online")
+        await until(pilot, lambda: "在线" in status_text(screen), "online")
 
 
 async def test_a_long_backlog_catching_up_shows_a_progress_bar_until_it_is_gone(
@@ -107,7 +107,7 @@ async def test_a_long_backlog_catching_up_shows_a_progress_bar_until_it_is_gone(
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await start_selling(pilot)
         last_seq = ledger.head()[0]
-        await wait_for(pilot, lambda: "0%" in status_text(screen), "the catch-up starting")
+        await until(pilot, lambda: "0%" in status_text(screen), "the catch-up starting")
         assert "▕          ▏" in status_text(screen)
 
         def acked(through: int) -> None:
@@ -116,11 +116,11 @@ async def test_a_long_backlog_catching_up_shows_a_progress_bar_until_it_is_gone(
             screen._poll_status()
 
         acked(last_seq // 2)
-        await wait_for(pilot, lambda: "█████" in status_text(screen), "the catch-up moving")
+        await until(pilot, lambda: "█████" in status_text(screen), "the catch-up moving")
         assert re.search(r"▏ (4\d|5\d)%", status_text(screen)), status_text(screen)
 
         acked(last_seq)
-        await wait_for(pilot, lambda: "未同步 0" in status_text(screen), "caught up")
+        await until(pilot, lambda: "未同步 0" in status_text(screen), "caught up")
         assert "%" not in status_text(screen)
         assert "▕" not in status_text(screen)
 

@@ -1,0 +1,106 @@
+"""What the chain decides for its tills: catalog items and prices, and the public keys
+whose signed codes they accept. Each change goes out through the feed; tills journal
+what they apply, so every receipt is explained by their own journal.
+
+A catalog item goes to the whole chain or to one store. Publishing compares with what
+was last published to the same tills, so publishing the same file again sends nothing;
+at a till the latest change to an item wins, whichever scope it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from cloud.hq import feed
+from cloud.hq.errors import HQError
+from cloud.hq.schema import CHAIN_KEYS, PUBLISHED_ITEMS
+from pos.domain.catalog import CatalogItem
+from pos.domain.codes import KID_PATTERN
+from pos.signing import public_key_from_text
+
+CHAIN = "*"
+"""The store_id of what is published to every store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    sent: int
+    """Items new or changed since last published to these tills: sent in the feed."""
+    unchanged: int
+
+
+def publish_catalog(
+    conn: Connection, items: Iterable[CatalogItem], store_id: str | None, now: str
+) -> Published:
+    """Send each item that differs from what these tills were last sent (`store_id`
+    None: every store)."""
+    scope = store_id or CHAIN
+    before = {
+        row.sku: row.item
+        for row in conn.execute(
+            select(PUBLISHED_ITEMS.c.sku, PUBLISHED_ITEMS.c.item).where(
+                PUBLISHED_ITEMS.c.store_id == scope
+            )
+        )
+    }
+    sent = unchanged = 0
+    for item in items:
+        fields = asdict(item)
+        text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+        if before.get(item.sku) == text:
+            unchanged += 1
+            continue
+        values = {"item": text, "published_at": now}
+        if item.sku in before:
+            conn.execute(
+                update(PUBLISHED_ITEMS)
+                .where(PUBLISHED_ITEMS.c.store_id == scope, PUBLISHED_ITEMS.c.sku == item.sku)
+                .values(**values)
+            )
+        else:
+            conn.execute(insert(PUBLISHED_ITEMS).values(store_id=scope, sku=item.sku, **values))
+        before[item.sku] = text
+        feed.append(conn, "catalog.item", {"item": fields}, now, store_id=store_id)
+        sent += 1
+    return Published(sent, unchanged)
+
+
+def trust_key(conn: Connection, kid: str, public_key: str, now: str) -> bool:
+    """Publish a key every till is to trust; False when it is published already."""
+    if not KID_PATTERN.fullmatch(kid):
+        raise HQError(422, "bad_key", "A key id is 1 to 40 letters, digits, '-' or '_'.")
+    try:
+        public_key_from_text(public_key)
+    except ValueError as error:
+        raise HQError(422, "bad_key", f"Not an Ed25519 public key: {error}.") from None
+    row = conn.execute(select(CHAIN_KEYS).where(CHAIN_KEYS.c.kid == kid)).first()
+    if row is not None and row.revoked_at is not None:
+        raise HQError(409, "key_revoked", f"Key {kid} was revoked; publish a new key id.")
+    if row is not None and row.public_key == public_key:
+        return False
+    if row is not None:
+        raise HQError(409, "key_taken", f"Key id {kid} names another key; choose a new id.")
+    conn.execute(insert(CHAIN_KEYS).values(kid=kid, public_key=public_key, published_at=now))
+    feed.append(conn, "key.trusted", {"kid": kid, "public_key": public_key}, now)
+    return True
+
+
+def revoke_key(conn: Connection, kid: str, now: str) -> bool:
+    """Tell every till to stop accepting codes signed with `kid`; False when it was
+    revoked already. A key the chain never published can be revoked too (a till's
+    own key that leaked)."""
+    row = conn.execute(select(CHAIN_KEYS).where(CHAIN_KEYS.c.kid == kid)).first()
+    if row is not None and row.revoked_at is not None:
+        return False
+    if row is None:
+        conn.execute(
+            insert(CHAIN_KEYS).values(kid=kid, public_key="", published_at=now, revoked_at=now)
+        )
+    else:
+        conn.execute(update(CHAIN_KEYS).where(CHAIN_KEYS.c.kid == kid).values(revoked_at=now))
+    feed.append(conn, "key.revoked", {"kid": kid}, now)
+    return True

@@ -1,0 +1,156 @@
+"""What the chain publishes reaches its tills through the feed, over HTTP on 127.0.0.1
+(the HQ on SQLite and on PostgreSQL): catalog items and prices, and the keys whose
+signed codes tills accept. Each till journals what it applies, once, so its receipts
+are explained by its own journal; what a till cannot apply halts sync with an alert."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import pytest
+from hq_enrollment import enrolled
+from sqlalchemy import Engine
+
+from cloud.hq import feed
+from cloud.hq.errors import HQError
+from cloud.hq.publishing import Published, publish_catalog, revoke_key, trust_key
+from cloud.member_codes import dynamic_member_code
+from pos.catalog_admin import current_catalog
+from pos.checkout import Checkout
+from pos.config.settings import SyncSettings
+from pos.domain.catalog import CatalogItem
+from pos.domain.codes import CodeError, parse_code
+from pos.ledger.chain import format_ts
+from pos.ledger.database import Ledger, read_meta, utc_now
+from pos.ledger.verify import iter_events, verify
+from pos.loyalty_setup import key_ring, trust
+from pos.signing import SigningKey, public_key_text
+from sync.client import CloudClient, Refused
+from sync.puller import FEED_CURSOR
+from sync.pusher import Pusher, sync_status
+
+WATER = "6921168509256"
+SETTINGS = SyncSettings(batch_events=50, backoff_base_s=0.01, backoff_cap_s=0.05)
+
+
+def now() -> str:
+    return format_ts(utc_now())
+
+
+@pytest.fixture
+def pusher(hq: tuple[str, Engine], demo_ledger: Ledger) -> Iterator[tuple[Pusher, list[str]]]:
+    """Till T01 of demo-store, enrolled; the second item is what its feed journaled."""
+    heard: list[str] = []
+    client = CloudClient(enrolled(hq))
+    pusher = Pusher(demo_ledger, client, SETTINGS, on_feed=heard.extend)
+    yield pusher, heard
+    pusher.stop()
+    client.close()
+
+
+def feed_events(ledger: Ledger, after: int) -> list[tuple[str, dict[str, object]]]:
+    with ledger.read() as conn:
+        return [(event.type, event.payload) for event, _broken in iter_events(conn, after)]
+
+
+def test_published_items_and_prices_are_journaled_at_each_till_once_and_sold_by(
+    hq: tuple[str, Engine],
+    demo_ledger: Ledger,
+    checkout: Checkout,
+    pusher: tuple[Pusher, list[str]],
+) -> None:
+    engine = hq[1]
+    water = current_catalog(demo_ledger).by_barcode(WATER)
+    assert water is not None
+    dearer = dataclasses.replace(water, price=water.price + 50)
+    tea = CatalogItem("TEA-001", "6900000000014", "乌龙茶", "Oolong Tea", 450, 1300, "饮料")
+    with engine.begin() as conn:
+        assert publish_catalog(conn, [dearer, tea], None, now()) == Published(2, 0)
+        # For another store only: T01 must not see it.
+        elsewhere = dataclasses.replace(tea, price=1)
+        assert publish_catalog(conn, [elsewhere], "other-store", now()) == Published(1, 0)
+
+    before = demo_ledger.head()[0]
+    pusher[0].drain()
+    applied = feed_events(demo_ledger, before)
+    assert applied == [
+        (
+            "catalog.price_changed",
+            {"sku": water.sku, "old_price": water.price, "new_price": water.price + 50},
+        ),
+        ("catalog.item_added", {"item": dataclasses.asdict(tea)}),
+    ]
+    assert set(pusher[1]) == {"catalog.price_changed", "catalog.item_added"}
+    # What the till sells by now.
+    checkout.catalog = current_catalog(demo_ledger)
+    checkout.scan(WATER)
+    checkout.scan(tea.barcode or "")
+    assert checkout.totals().total == water.price + 50 + 450
+
+    with engine.begin() as conn:  # the same file again: nothing is sent
+        assert publish_catalog(conn, [dearer, tea], None, now()) == Published(0, 2)
+    head = demo_ledger.head()[0]
+    pusher[0].drain()
+    assert [t for t, _ in feed_events(demo_ledger, head)] == []
+    assert verify(demo_ledger).ok
+
+
+def test_a_key_the_chain_trusts_and_then_revokes_is_accepted_then_refused_at_the_till(
+    hq: tuple[str, Engine], demo_ledger: Ledger, pusher: tuple[Pusher, list[str]]
+) -> None:
+    engine = hq[1]
+    chain = SigningKey.from_seed(bytes(range(32)), "chain-2027")
+    public = public_key_text(chain.public_key)
+    code = parse_code(dynamic_member_code(chain, "M000123", int(time.time())))
+    with pytest.raises(CodeError, match="does not know"):
+        key_ring(demo_ledger).verify(code)
+
+    with engine.begin() as conn:
+        assert trust_key(conn, "chain-2027", public, now())
+        assert not trust_key(conn, "chain-2027", public, now())  # once
+        with pytest.raises(HQError, match="another key"):
+            trust_key(conn, "chain-2027", public_key_text(bytes(32)), now())
+    before = demo_ledger.head()[0]
+    pusher[0].drain()
+    assert feed_events(demo_ledger, before) == [
+        ("key.trusted", {"kid": "chain-2027", "public_key": public, "source": "cloud"})
+    ]
+    key_ring(demo_ledger).verify(code)  # accepted
+
+    with engine.begin() as conn:
+        assert revoke_key(conn, "chain-2027", now())
+        assert not revoke_key(conn, "chain-2027", now())
+    pusher[0].drain()
+    with pytest.raises(CodeError, match="does not know"):
+        key_ring(demo_ledger).verify(code)
+    assert "key.revoked" in pusher[1]
+    # pos.toml naming the revoked key again does not bring it back at the next start.
+    assert "chain-2027" not in trust(demo_ledger, {"chain-2027": (public, "config")})
+    with engine.begin() as conn, pytest.raises(HQError, match="revoked"):
+        trust_key(conn, "chain-2027", public, now())
+    assert verify(demo_ledger).ok
+
+
+def test_a_feed_change_the_till_cannot_apply_halts_sync_with_an_alert_and_applies_nothing(
+    hq: tuple[str, Engine], demo_ledger: Ledger, pusher: tuple[Pusher, list[str]]
+) -> None:
+    water = current_catalog(demo_ledger).by_barcode(WATER)
+    assert water is not None
+    # Another item claiming the water's barcode: the till's catalog would be ambiguous.
+    clash = CatalogItem("CLASH", WATER, "重码", "Clash", 100, 1300, "饮料")
+    good = CatalogItem("TEA-001", "6900000000014", "乌龙茶", "Oolong Tea", 450, 1300, "饮料")
+    with hq[1].begin() as conn:
+        publish_catalog(conn, [good], None, now())
+        feed.append(conn, "catalog.item", {"item": dataclasses.asdict(clash)}, now())
+    head = demo_ledger.head()[0]
+    with pytest.raises(Refused, match="Barcode 6921168509256 is on both"):
+        pusher[0].drain()
+    status = sync_status(demo_ledger)
+    assert status.alert is not None
+    assert "Barcode 6921168509256 is on both" in status.alert
+    # The page is all or nothing: not even the good item, and the cursor stayed.
+    assert feed_events(demo_ledger, head) == []
+    with demo_ledger.read() as conn:
+        assert not read_meta(conn, FEED_CURSOR)
