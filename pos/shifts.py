@@ -1,23 +1,33 @@
-"""Cashier shifts: opening one with the float counted into the drawer.
+"""Cashier shifts: opening one with the float counted into the drawer, and closing it on
+a count of the drawer by denomination.
 
 A shift is a journal event (shift.opened) projected into `shifts`, so the cash a
 drawer should hold can be reconciled from the ledger alone. A cashier has at most one
 open shift; after a restart `current_shift` finds it again, so the till resumes it
-instead of asking for a new float. Closing a shift is not built yet.
+instead of asking for a new float.
+
+Closing is two steps. `count_drawer` journals the count (cash.counted) against the cash
+the ledger expects, whatever the difference; a recount is another count, and every
+count stays in the journal, so a difference cannot vanish by counting again until it
+fits. `close_shift` then closes on the latest count (shift.closed), repeating its over
+or short, which the X and Z reports show.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
+from pos.domain.cash_count import DrawerTakings, count_cash
 from pos.domain.money import format_money
 from pos.errors import PosError
 from pos.ledger.chain import parse_ts
 from pos.ledger.database import Ledger
-from pos.ledger.tables import SHIFTS, STAFF
+from pos.ledger.report_reads import drawer_takings
+from pos.ledger.tables import CASH_COUNTS, SHIFTS, STAFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +88,83 @@ def _open_shift(conn: Connection, staff_no: str) -> Shift | None:
     if row is None:
         return None
     return Shift(row.shift_id, row.staff_no, row.opening_float, row.opened_ts)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawerCount:
+    """A journaled count of a shift's drawer (cash.counted)."""
+
+    seq: int
+    shift_id: str
+    counted: int
+    expected: int
+    takings: DrawerTakings
+
+    @property
+    def difference(self) -> int:
+        """Over when positive, short when negative."""
+        return self.counted - self.expected
+
+
+def count_drawer(
+    ledger: Ledger, shift_id: str, pieces: Mapping[int, int], denominations: Sequence[int]
+) -> DrawerCount:
+    """Journal cash.counted for an open shift: the pieces, their sum and the cash expected."""
+    count = count_cash(pieces, denominations)
+    with ledger.transaction() as writer:
+        takings, staff_no = _open_takings(writer.conn, shift_id)
+        event = writer.append(
+            "cash.counted",
+            {
+                "shift_id": shift_id,
+                "staff_no": staff_no,
+                "counts": count.as_payload(),
+                "counted": count.total,
+                "expected": takings.expected_cash,
+                "expected_by_tender": takings.by_tender,
+            },
+        )
+    return DrawerCount(event.seq, shift_id, count.total, takings.expected_cash, takings)
+
+
+def close_shift(ledger: Ledger, count: DrawerCount) -> None:
+    """Journal shift.closed on `count`, which must be the shift's latest count and still
+    match the drawer (nothing sold or moved since); otherwise count again."""
+    with ledger.transaction() as writer:
+        takings, staff_no = _open_takings(writer.conn, count.shift_id)
+        latest = writer.conn.execute(
+            select(func.max(CASH_COUNTS.c.seq)).where(CASH_COUNTS.c.shift_id == count.shift_id)
+        ).scalar()
+        if latest != count.seq:
+            raise PosError(
+                "Not the latest count", "The drawer was counted again since; close on that count."
+            )
+        if takings.expected_cash != count.expected:
+            raise PosError(
+                "Drawer changed",
+                "Cash went in or out of the drawer after it was counted; count it again.",
+            )
+        writer.append(
+            "shift.closed",
+            {
+                "shift_id": count.shift_id,
+                "staff_no": staff_no,
+                "count_seq": count.seq,
+                "counted": count.counted,
+                "expected": count.expected,
+                "difference": count.difference,
+            },
+        )
+
+
+def _open_takings(conn: Connection, shift_id: str) -> tuple[DrawerTakings, str]:
+    row = conn.execute(
+        select(SHIFTS.c.staff_no, SHIFTS.c.closed_seq).where(SHIFTS.c.shift_id == shift_id)
+    ).first()
+    if row is None:
+        raise PosError("Unknown shift", f"There is no shift {shift_id}.")
+    if row.closed_seq is not None:
+        raise PosError("Shift closed", f"{row.staff_no}'s shift is already closed.")
+    takings = drawer_takings(conn, shift_id)
+    assert takings is not None  # the row was just found in the same transaction
+    return takings, row.staff_no

@@ -276,6 +276,24 @@ class DrawerSettings(Section):
     """Drawer kick connector pin."""
     pulse_ms: int = Field(default=100, ge=10, le=500)
     """Length of the opening pulse."""
+    denominations: tuple[str, ...] = Field(
+        default=("100", "50", "20", "10", "5", "1", "0.5", "0.1"), min_length=1
+    )
+    """Notes and coins counted at a shift's close, in yuan, largest first (CNY)."""
+
+    @field_validator("denominations")
+    @classmethod
+    def _amounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            fen = [parse_amount(text) for text in value]
+        except DomainError as error:
+            raise ValueError(error.message) from None
+        if any(amount <= 0 for amount in fen) or len(set(fen)) != len(fen):
+            raise ValueError('must be distinct amounts above zero, e.g. "100", "0.5"')
+        return value
+
+    def denominations_fen(self) -> tuple[int, ...]:
+        return tuple(parse_amount(text) for text in self.denominations)
 
 
 class SecuritySettings(Section):

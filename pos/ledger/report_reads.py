@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pos.domain.business_day import day_start_ts
+from pos.domain.cash_count import DrawerTakings
 from pos.domain.reports import (
     CategoryFact,
     DayFacts,
@@ -288,4 +289,41 @@ def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
         overrides={str(action): int(count) for action, count in rows(_OVERRIDES)},
         first_ts=first_ts or "",
         last_ts=last_ts or "",
+    )
+
+
+_SHIFT = "SELECT staff_no, opened_seq, opening_float, closed_seq FROM shifts WHERE shift_id = ?"
+_SHIFT_TENDERS = (
+    "SELECT x.tender, sum(x.amount) FROM sales s JOIN payments x ON x.sale_id = s.sale_id"
+    " WHERE s.seq > ? AND s.seq <= ? AND s.shift_id = ? GROUP BY 1"
+)
+# Returns carry the cashier, not the shift: the cashier's returns while it was open.
+_SHIFT_REFUNDS = (
+    "SELECT CASE WHEN f.outcome = 'in_cash' THEN 'cash' ELSE f.tender END, sum(f.amount)"
+    " FROM refunds f JOIN returns r ON r.return_id = f.return_id"
+    " WHERE r.started_seq > ? AND r.started_seq <= ? AND r.cashier = ? GROUP BY 1"
+)
+_SHIFT_MOVES = "SELECT kind, sum(amount) FROM cash_movements WHERE shift_id = ? GROUP BY kind"
+
+
+def drawer_takings(conn: Connection, shift_id: str) -> DrawerTakings | None:
+    """What the shift's drawer took and gave, by the ledger; None for an unknown shift."""
+    sql = driver(conn)
+    shift = sql.execute(_SHIFT, (shift_id,)).fetchone()
+    if shift is None:
+        return None
+    staff_no, opened, opening_float, closed = shift
+    until = closed if closed is not None else head_seq(conn)
+    sold = dict(sql.execute(_SHIFT_TENDERS, (opened, until, shift_id)).fetchall())
+    refunded = dict(sql.execute(_SHIFT_REFUNDS, (opened, until, staff_no)).fetchall())
+    moved = dict(sql.execute(_SHIFT_MOVES, (shift_id,)).fetchall())
+    tenders = sorted(set(sold) | set(refunded) | {"cash"})
+    return DrawerTakings(
+        opening_float=opening_float,
+        cash_sales=sold.get("cash", 0),
+        cash_refunds=refunded.get("cash", 0),
+        pay_ins=moved.get("pay_in", 0),
+        pay_outs=moved.get("pay_out", 0),
+        bleeds=moved.get("bleed", 0),
+        by_tender={name: sold.get(name, 0) - refunded.get(name, 0) for name in tenders},
     )

@@ -115,6 +115,7 @@ def test_opening_a_shift_journals_it_and_projects_it(demo_ledger: Ledger) -> Non
             "opened_ts": event["ts"],
             "opening_float": 20000,
             "closed_seq": None,
+            "count_seq": None,
         }
     ]
 
