@@ -22,13 +22,15 @@ from textual.widgets import DataTable, Label, Static
 
 from pos.domain.money import format_amount
 from pos.errors import PosError
-from pos.member_file import HistoryEntry, MemberFile, find_member_file
 from pos.tui.i18n import Strings
 from pos.tui.screens.prompts import AskText, Confirm
 from receipts.words import local_time
 
 if TYPE_CHECKING:
+    # pos.member_file reads the ledger (SQLAlchemy): imported where the worker uses
+    # it, so the till's first frame does not wait for it (see PosApp).
     from pos.loyalty import Loyalty
+    from pos.member_file import HistoryEntry, MemberFile
 
 
 class MemberView(ModalScreen[None]):
@@ -161,6 +163,8 @@ class MemberView(ModalScreen[None]):
 
     @work(thread=True, exclusive=True)
     def _change(self, change: Callable[[], object]) -> None:
+        from pos.member_file import find_member_file
+
         try:
             change()
             file = find_member_file(self._loyalty.ledger, self._file.member.member_no)
