@@ -152,9 +152,11 @@ class Loyalty:
         phone = parse_phone(text)
         with self.ledger.read() as conn:
             row = conn.execute(
-                select(MEMBERS).where(MEMBERS.c.phone == phone, MEMBERS.c.deleted_seq.is_(None))
+                select(MEMBERS.c.member_no)
+                .where(MEMBERS.c.phone == phone, MEMBERS.c.deleted_seq.is_(None))
+                .order_by(MEMBERS.c.merged_into.is_not(None))
             ).first()
-        return None if row is None else _member(row._mapping)
+            return None if row is None else _live_member(conn, row.member_no)
 
     def member_from_code(self, text: str) -> Member:
         """The member a shown code names: signed by a trusted key, within its window
@@ -565,7 +567,10 @@ def _member(row: RowMapping) -> Member:
 
 
 def _live_member(conn: Connection, member_no: str) -> Member:
+    """The member a number stands for: the member the chain merged it into, if it was."""
     row = conn.execute(select(MEMBERS).where(MEMBERS.c.member_no == member_no)).first()
+    if row is not None and row.merged_into is not None:
+        row = conn.execute(select(MEMBERS).where(MEMBERS.c.member_no == row.merged_into)).first()
     if row is None:
         raise LoyaltyError(
             "unknown_member",

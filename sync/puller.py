@@ -6,7 +6,8 @@ the till is journaled as the till's own event, so the journal alone explains eve
 receipt and every report: the chain's catalog items and prices (catalog.item_added,
 catalog.item_updated, catalog.price_changed, only where something differs), its keys
 (key.trusted, key.revoked), a coupon redemption the cloud rejected because another till
-used the coupon first, and a member another till enrolled (member.imported). Kinds
+used the coupon first, a member another till enrolled (member.imported), and one payer
+enrolled at two stores made one member (member.merged). Kinds
 this till does not know (a newer cloud) are passed over.
 
 A change the till cannot apply (a catalog item that is invalid, or would give two items
@@ -60,6 +61,8 @@ def _apply_page(writer: Writer, changes: Sequence[Mapping[str, Any]]) -> None:
             writer.append(str(kind), body)
         elif kind == "member.enrolled" and _new_member(writer, body):
             writer.append("member.imported", body)
+        elif kind == "member.merged" and _merge_applies(writer, body):
+            writer.append("member.merged", body)
         elif kind == "catalog.item":
             _catalog_item(writer, body)
         elif kind == "key.trusted":
@@ -88,6 +91,17 @@ def _key_revoked(writer: Writer, kid: str) -> None:
     ).scalar()
     if source not in (REVOKED, "own"):
         writer.append("key.revoked", {"kid": kid, "source": "cloud"})
+
+
+def _merge_applies(writer: Writer, body: Mapping[str, Any]) -> bool:
+    """The till knows one of the two members and has not merged them yet."""
+    merged, into = body["member"]["member_no"], body["into"]["member_no"]
+    rows = writer.conn.execute(
+        select(MEMBERS.c.member_no, MEMBERS.c.merged_into).where(
+            MEMBERS.c.member_no.in_([merged, into])
+        )
+    ).all()
+    return bool(rows) and not any(row.merged_into for row in rows)
 
 
 def _new_member(writer: Writer, member: Mapping[str, Any]) -> bool:

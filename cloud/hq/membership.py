@@ -3,8 +3,9 @@
 Projected from each stored `member.enrolled` in the ingest's transaction: the member
 goes into the chain's `members` and out to every till through the feed, which
 imports them. The same wallet payer enrolled offline at two stores (one openid, two
-member numbers) is not imported twice: the second enrollment is kept aside for the
-merge (`member.merged`, still to come), and not sent out.
+member numbers) is one member: the enrollment that reached the cloud first stands, and
+the other is merged into it; `member.merged` goes to every till, so the second number
+finds the first member everywhere, and the points earned under it join them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cloud.hq import feed
@@ -37,7 +38,23 @@ def project(conn: Connection, event: Mapping[str, Any], store_id: str, now: str)
         with conn.begin_nested():
             conn.execute(insert(MEMBERS).values(**member))
     except IntegrityError:
-        # Known already (sent out then), or the same payer under another number (for
-        # the merge, not for the feed).
+        _merge(conn, member, now)
         return
     feed.append(conn, "member.enrolled", member, now)
+
+
+def _merge(conn: Connection, member: dict[str, Any], now: str) -> None:
+    """Known already (sent out then: nothing to do), or the same payer enrolled under
+    another number first: merged into that member."""
+    if member["openid"] is None:
+        return
+    if conn.execute(
+        select(MEMBERS.c.member_no).where(MEMBERS.c.member_no == member["member_no"])
+    ).first():
+        return
+    first = conn.execute(select(MEMBERS).where(MEMBERS.c.openid == member["openid"])).one()
+    into = {key: first._mapping[key] for key in member}
+    conn.execute(
+        insert(MEMBERS).values(**{**member, "openid": None, "merged_into": first.member_no})
+    )
+    feed.append(conn, "member.merged", {"member": member, "into": into}, now)

@@ -9,7 +9,7 @@ seq is never merged: it goes to `forks` and the device is quarantined.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, MetaData, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Text
 from sqlmodel import Field, SQLModel
 
 from pos.ledger.chain import GENESIS_HASH
@@ -131,6 +131,8 @@ class CloudMemberRow(HQModel, table=True):
     via: str = Field(max_length=16)
     referred_by: str | None = Field(default=None, max_length=32)
     enrolled_ts: str
+    merged_into: str | None = Field(default=None, max_length=32)
+    """The member this enrollment of the same payer was merged into (member.merged)."""
 
 
 class FeedRow(HQModel, table=True):
@@ -139,7 +141,12 @@ class FeedRow(HQModel, table=True):
 
     __tablename__ = "feed"
 
-    feed_id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    feed_id: int | None = Field(
+        default=None,
+        primary_key=True,
+        # SQLite numbers rows itself only for an INTEGER PRIMARY KEY (the rowid).
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),
+    )
     device_id: str | None = Field(default=None, index=True, max_length=64)
     store_id: str | None = Field(default=None, index=True, max_length=64)
     kind: str = Field(max_length=64)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from pos.ledger.chain import Event, canonical_json
@@ -63,6 +63,10 @@ EVENT_TYPES: dict[str, str] = {
     "member.imported": (
         "A member another till enrolled, as the cloud's feed sent them (known here from "
         "now on; their points stay where they were earned)."
+    ),
+    "member.merged": (
+        "One payer enrolled at two stores: the chain keeps the first membership, and the "
+        "other's number, points and phone go to it."
     ),
     "member.deleted": "A manager deleted a member (their codes are refused from then on).",
     "points.changed": "A member's points went up or down: earned, redeemed, reversed or "
@@ -276,30 +280,67 @@ def _return_completed(conn: Connection, event: Event) -> None:
 
 
 def _member_enrolled(conn: Connection, event: Event) -> None:
-    _insert_member(conn, event, event.device_id, event.ts)
+    _insert_member(conn, event.payload, event.seq, event.device_id, event.ts)
 
 
 def _member_imported(conn: Connection, event: Event) -> None:
     # Another till's enrollment: where and when it happened, as the feed said.
-    _insert_member(conn, event, event.payload["device_id"], event.payload["enrolled_ts"])
-
-
-def _insert_member(conn: Connection, event: Event, device_id: str, enrolled_ts: str) -> None:
     payload = event.payload
+    _insert_member(conn, payload, event.seq, payload["device_id"], payload["enrolled_ts"])
+
+
+def _insert_member(
+    conn: Connection, member: dict[str, Any], seq: int, device_id: str, enrolled_ts: str
+) -> None:
     conn.execute(
         insert(MEMBERS),
         {
-            "member_no": payload["member_no"],
-            "openid": payload["openid"],
-            "phone": payload["phone"],
-            "store_id": payload["store_id"],
+            "member_no": member["member_no"],
+            "openid": member["openid"],
+            "phone": member["phone"],
+            "store_id": member["store_id"],
             "device_id": device_id,
-            "via": payload["via"],
-            "referred_by": payload["referred_by"],
-            "enrolled_seq": event.seq,
+            "via": member["via"],
+            "referred_by": member["referred_by"],
+            "enrolled_seq": seq,
             "enrolled_ts": enrolled_ts,
         },
     )
+
+
+def _member_merged(conn: Connection, event: Event) -> None:
+    # At most one of the two is new here (the puller journals this only where one of
+    # them is known), so enrolled_seq stays unique.
+    merged, into = event.payload["member"], event.payload["into"]
+    known = {
+        row.member_no: row
+        for row in conn.execute(
+            select(MEMBERS).where(MEMBERS.c.member_no.in_([merged["member_no"], into["member_no"]]))
+        )
+    }
+    before = known.get(merged["member_no"])
+    if before is None:  # known here from now on by the number it stands for
+        _insert_member(
+            conn, {**merged, "openid": None}, event.seq, merged["device_id"], merged["enrolled_ts"]
+        )
+    # The openid is unique: it leaves the merged member before the survivor takes it.
+    conn.execute(
+        update(MEMBERS)
+        .where(MEMBERS.c.member_no == merged["member_no"])
+        .values(merged_into=into["member_no"], openid=None, points=0, lifetime_points=0)
+    )
+    if into["member_no"] not in known:
+        _insert_member(conn, into, event.seq, into["device_id"], into["enrolled_ts"])
+    if before is not None:
+        conn.execute(
+            update(MEMBERS)
+            .where(MEMBERS.c.member_no == into["member_no"])
+            .values(
+                points=MEMBERS.c.points + before.points,
+                lifetime_points=MEMBERS.c.lifetime_points + before.lifetime_points,
+                phone=func.coalesce(MEMBERS.c.phone, before.phone),
+            )
+        )
 
 
 def _member_deleted(conn: Connection, event: Event) -> None:
@@ -314,9 +355,14 @@ def _points_changed(conn: Connection, event: Event) -> None:
     payload = event.payload
     delta = payload["delta"]
     earned = delta if payload["reason"] == "earned" else 0
+    # A merged member's points live with the member they became (a refund of a sale
+    # made before the merge takes its points from there).
+    merged_into = conn.execute(
+        select(MEMBERS.c.merged_into).where(MEMBERS.c.member_no == payload["member_no"])
+    ).scalar()
     conn.execute(
         update(MEMBERS)
-        .where(MEMBERS.c.member_no == payload["member_no"])
+        .where(MEMBERS.c.member_no == (merged_into or payload["member_no"]))
         .values(
             points=MEMBERS.c.points + delta,
             lifetime_points=MEMBERS.c.lifetime_points + earned,
@@ -514,6 +560,7 @@ PROJECTORS: dict[str, Projector] = {
     "return.completed": _return_completed,
     "member.enrolled": _member_enrolled,
     "member.imported": _member_imported,
+    "member.merged": _member_merged,
     "member.deleted": _member_deleted,
     "points.changed": _points_changed,
     "coupon.issued": _coupon_issued,

@@ -350,6 +350,9 @@ class MemberRow(SQLModel, table=True):
     points: int = 0
     lifetime_points: int = 0
     deleted_seq: int | None = None
+    merged_into: str | None = None
+    """The member this one became (member.merged: one payer enrolled at two stores);
+    their number then finds that member, who holds their points."""
 
 
 class CouponRow(SQLModel, table=True):

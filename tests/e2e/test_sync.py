@@ -14,14 +14,13 @@ import random
 import shutil
 import sqlite3
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import postgres
 import pytest
 from chain_coupons import chain_campaign, chain_coupon, knowing
-from hq_enrollment import enrolled
+from hq_enrollment import enrolled, other_till
 from sqlalchemy import Engine, select
 
 from cloud.hq import feed as hq_feed
@@ -378,17 +377,6 @@ def test_a_till_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
         assert "HTTP 429" in throttled.value.message
         client.close()
     engine.dispose()
-
-
-def other_till(config: Config, tmp_path: Path, device_id: str = "T02") -> Config:
-    """The demo store's configuration for another till of the same store."""
-    settings = config.settings
-    till = settings.till.model_copy(
-        update={"device_id": device_id, "receipt_prefix": f"{device_id}-"}
-    )
-    return replace(
-        config, data_dir=tmp_path / device_id, settings=settings.model_copy(update={"till": till})
-    )
 
 
 def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:

@@ -8,30 +8,39 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from hq_enrollment import enrolled
-from sqlalchemy import Engine
+from hq_enrollment import enrolled, other_till
+from sqlalchemy import Engine, select
 
 from cloud.hq import feed
 from cloud.hq.errors import HQError
 from cloud.hq.publishing import Published, publish_catalog, revoke_key, trust_key
+from cloud.hq.schema import MEMBERS
 from cloud.member_codes import dynamic_member_code
+from cloud.wallet.codes import make_code
+from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
-from pos.checkout import Checkout
+from pos.checkout import Checkout, Till
+from pos.config import Config
 from pos.config.settings import SyncSettings
 from pos.domain.catalog import CatalogItem
 from pos.domain.codes import CodeError, parse_code
 from pos.ledger.chain import format_ts
 from pos.ledger.database import Ledger, read_meta, utc_now
 from pos.ledger.verify import iter_events, verify
-from pos.loyalty_setup import key_ring, trust
+from pos.loyalty_setup import key_ring, open_loyalty, trust
+from pos.payments.micropay import MicropayClient
+from pos.payments.wallet_tender import pay_by_wallet
 from pos.signing import SigningKey, public_key_text
 from sync.client import CloudClient, Refused
 from sync.puller import FEED_CURSOR
 from sync.pusher import Pusher, sync_status
 
 WATER = "6921168509256"
+PAYER = "246801"
 SETTINGS = SyncSettings(batch_events=50, backoff_base_s=0.01, backoff_cap_s=0.05)
 
 
@@ -154,3 +163,92 @@ def test_a_feed_change_the_till_cannot_apply_halts_sync_with_an_alert_and_applie
     assert feed_events(demo_ledger, head) == []
     with demo_ledger.read() as conn:
         assert not read_meta(conn, FEED_CURSOR)
+
+
+def test_one_payer_enrolled_offline_at_two_stores_is_merged_into_the_first_to_sync(
+    hq: tuple[str, Engine],
+    demo_config: Config,
+    demo_ledger: Ledger,
+    gateway: MicropayClient,
+    tmp_path: Path,
+) -> None:
+    second = other_till(demo_config, tmp_path)
+    other_ledger = open_ledger(second)
+    try:
+        tills = {
+            "T01": selling_till(demo_config, demo_ledger),
+            "T02": selling_till(second, other_ledger),
+        }
+        # Both offline, the same payer pays at each: a member at each, one openid.
+        numbers = {}
+        for serial, (device_id, till) in enumerate(tills.items(), start=1):
+            till.scan(WATER, 3)
+            sale = pay_by_wallet(till, gateway, make_code(PAYER, serial=serial), body="x").sale
+            assert sale is not None
+            assert sale.member is not None
+            numbers[device_id] = (sale.member.member_no, sale.member.points_balance)
+        first_no, first_points = numbers["T01"]
+        second_no, second_points = numbers["T02"]
+        assert first_no != second_no
+
+        pushers = [
+            Pusher(ledger, CloudClient(enrolled(hq, device_id, store)), SETTINGS)
+            for ledger, device_id, store in (
+                (demo_ledger, "T01", "demo-store"),
+                (other_ledger, "T02", "other-store"),
+            )
+        ]
+        for pusher in (*pushers, *pushers):  # T01 first; twice: nothing is merged twice
+            pusher.drain()
+
+        for ledger in (demo_ledger, other_ledger):
+            (merged,) = events_of(ledger, "member.merged")
+            assert (merged["member"]["member_no"], merged["into"]["member_no"]) == (
+                second_no,
+                first_no,
+            )
+            assert verify(ledger).ok
+        # At T02 its own number now finds the first member, holding the points it earned.
+        there = tills["T02"].loyalty
+        assert there is not None
+        member = there.member(second_no)
+        assert (member.member_no, member.points) == (first_no, second_points)
+        card = parse_code(there.card_code(second_no))
+        assert card.kind == "member"
+        # At T01 the second number finds its member too; the points earned here stay.
+        here = tills["T01"].loyalty
+        assert here is not None
+        assert here.member(second_no).member_no == first_no
+        assert here.member(first_no).points == first_points
+        # The payer pays again at T02: a sale for the first member, not a new one.
+        tills["T02"].scan(WATER)
+        again = pay_by_wallet(tills["T02"], gateway, make_code(PAYER, serial=3), body="x").sale
+        assert again is not None
+        assert again.member is not None
+        assert (again.member.member_no, again.member.enrolled) == (first_no, False)
+        with hq[1].connect() as conn:
+            rows = conn.execute(select(MEMBERS.c.member_no, MEMBERS.c.merged_into)).all()
+        assert sorted(map(tuple, rows)) == sorted([(first_no, None), (second_no, first_no)])
+        for pusher in pushers:
+            pusher.stop()
+            pusher.client.close()
+    finally:
+        other_ledger.close()
+
+
+def selling_till(config: Config, ledger: Ledger) -> Checkout:
+    loyalty = open_loyalty(config, ledger)
+    assert loyalty is not None
+    settings = config.settings
+    return Checkout(
+        ledger,
+        current_catalog(ledger),
+        Till(settings.till.device_id, settings.till.receipt_prefix, "101"),
+        settings.scanner.rules(),
+        loyalty=loyalty,
+    )
+
+
+def events_of(ledger: Ledger, type_: str) -> list[dict[str, Any]]:
+    with ledger.read() as conn:
+        return [e.payload for e, _broken in iter_events(conn, 0) if e.type == type_]
