@@ -171,6 +171,33 @@ def close_day(ledger: Ledger, place: Place, staff_no: str, day: date | None = No
     return report
 
 
+def span_report(
+    ledger: Ledger,
+    place: Place,
+    *,
+    kind: str,
+    day: date,
+    first: int,
+    last: int,
+    at: datetime,
+    z_no: int | None,
+    with_head: bool,
+) -> Report:
+    """A report over a span already chosen (a print job's, pos.report_printing)."""
+    with ledger.read() as conn:
+        return _report(
+            conn,
+            place,
+            kind=kind,
+            day=day,
+            first=first,
+            last=last,
+            at=at,
+            z_no=z_no,
+            head_hash=event_hash(conn, last) if with_head else "",
+        )
+
+
 def closed_payload(report: Report, staff_no: str) -> dict[str, Any]:
     """day.closed: the Z's identity, the span and chain head it covers, and its totals."""
     header = report.header

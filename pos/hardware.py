@@ -252,10 +252,14 @@ def printer_check_page(config: Config, printer_name: str) -> bytes:
 
 
 def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Callable[[Job], bytes]:
-    """Turns a print job into the configured printer's bytes, from the ledger's sale or return."""
+    """Turns a print job into the configured printer's bytes, from the ledger's sale or
+    return, or the X, Z or day report it names (pos.report_printing)."""
     from zoneinfo import ZoneInfo
 
+    from pos.end_of_day import Place
     from pos.ledger.queries import receipt_by_no
+    from pos.report_printing import report_of_job
+    from receipts.day_report import report_document
     from receipts.documents import receipt_document
     from receipts.render_escpos import render_escpos
 
@@ -263,7 +267,15 @@ def receipt_renderer(config: Config, ledger: Ledger, store: StoreHeader) -> Call
     profile = printer_profile(config)
     zone = ZoneInfo(settings.store.timezone)
 
+    place = Place.of(settings)
+
     def render(job: Job) -> bytes:
+        report = report_of_job(ledger, place, job.receipt_no)
+        if report is not None:
+            page = report_document(
+                report, width_mm=settings.printer.width_mm, lang=settings.ui.language, zone=zone
+            )
+            return render_escpos(page, profile)
         with ledger.read() as conn:
             record = receipt_by_no(conn, job.receipt_no)
         if record is None:

@@ -46,6 +46,11 @@ def register(command: Register) -> None:
                 metavar="YYYY-MM-DD",
                 help="business day (default: the day now open)",
             )
+        sub.add_argument(
+            "--print",
+            action="store_true",
+            help="also queue it for the till's printer (printed while the till runs)",
+        )
         if kind == "z":
             sub.add_argument("--close", action="store_true", help="close the day (journaled)")
             sub.add_argument("--manager", metavar="NO", help="manager closing it (with --close)")
@@ -62,6 +67,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     from pos.bootstrap import open_ledger
     from pos.end_of_day import Place, close_day, day_report, open_day, x_report, z_report
     from pos.ledger.report_reads import last_close
+    from pos.report_printing import queue_report
 
     if args.kind != "z" and getattr(args, "close", False):
         raise PosError("Nothing to close", "--close goes with `pos report z`.")
@@ -79,6 +85,8 @@ def _report(args: argparse.Namespace, config: Config) -> int:
                 with ledger.read() as conn:
                     day = open_day(place, last_close(conn), ledger.clock())
             report = (z_report if args.kind == "z" else day_report)(ledger, place, day)
+        if args.print:
+            queue_report(ledger, report)
     finally:
         ledger.close()
     write_report(report, args.format, config, width_mm=args.width)

@@ -104,3 +104,13 @@ def test_the_z_of_a_day_not_closed_says_how_to_close_it(
     data = tmp_path / "data"
     assert main(["--data", str(data), "report", "z", "--date", "2026-01-02"]) == 2
     assert "pos report z --close" in capsys.readouterr().err
+
+
+def test_print_queues_the_report_for_the_tills_printer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    assert main(["--data", str(data), "simulate", "--sales", "3", "--seed", "1"]) == 0
+    _report(data, capsys, "x", "--print")
+    assert str(_one(data, "SELECT receipt_no FROM print_jobs")).startswith("report|x|")
+    assert _one(data, "SELECT count(*) FROM journal WHERE type LIKE 'day.%'") == 0
