@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,23 @@ def raw(path: Path, sql: str, params: Sequence[object] = ()) -> list[dict[str, A
         return [dict(row) for row in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+def run_pos(
+    data: Path, *args: str, stdin: str = "", env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`pos --data DATA ARGS...` in a child process, on the built-in demo store whatever
+    the machine's POS_CONFIG says; `env` adds to the environment."""
+    environ = {key: value for key, value in os.environ.items() if key != "POS_CONFIG"}
+    return subprocess.run(
+        [sys.executable, "-m", "pos", "--data", str(data), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )
 
 
 # (top module dark, bottom module dark) of each half-block character, black on white.

@@ -13,7 +13,6 @@ the token, the enrollment code and the member's full phone number.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import stat
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from reliability.figures import report
-from support import raw
+from support import raw, run_pos
 
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
@@ -91,17 +90,8 @@ def test_every_manager_action_is_refused_for_a_cashier_and_journaled_for_a_manag
 
 
 def pos(data: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "POS_CONFIG"}
-    env["POS_WECHAT_API_KEY"] = API_KEY
-    return subprocess.run(
-        [sys.executable, "-m", "pos", "--data", str(data), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    """A `pos` command with the WeChat API key in its environment, as a till has it."""
+    return run_pos(data, *args, stdin=stdin, env={"POS_WECHAT_API_KEY": API_KEY})
 
 
 def test_day_close_by_the_cli_needs_a_managers_pin(tmp_path: Path) -> None:
