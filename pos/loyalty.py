@@ -55,8 +55,8 @@ from pos.domain.sale import IssuedCoupon, SaleMember, SaleRecord, TenderError
 from pos.errors import PosError
 from pos.ledger.database import Ledger, Writer
 from pos.ledger.tables import (
-    COUPON_LEASES,
     COUPONS,
+    LEASED_COUPONS,
     MEMBERS,
     PAYMENT_ORDERS,
     REDEMPTIONS,
@@ -303,23 +303,10 @@ class Loyalty:
         with self.ledger.read() as conn:
             _check_unused(conn, claims.coupon_id)
             if foreign and campaign.offline == "lease":
-                _check_lease(conn, campaign)
+                _check_lease(conn, claims.coupon_id)
         coupon = _coupon_of(claims)
         max_off = campaign.flag_limit if foreign and campaign.offline == "flag" else None
         return HeldCoupon(Candidate(coupon, campaign, max_off), text, foreign)
-
-    def grant_lease(self, campaign_id: str, quantity: int, source: str) -> None:
-        """Redemptions of a campaign's coupons from other tills that this till may make
-        while it cannot ask the cloud (granted by the cloud through the feed)."""
-        if campaign_id not in self.rules.campaigns or quantity < 1:
-            raise LoyaltyError(
-                "bad_lease", "Invalid lease", f"{quantity} of {campaign_id!r} cannot be leased."
-            )
-        with self.ledger.transaction() as writer:
-            writer.append(
-                "coupon.lease_granted",
-                {"campaign_id": campaign_id, "quantity": quantity, "source": source},
-            )
 
     def restore_coupon(self, code: str) -> HeldCoupon | None:
         """A coupon kept with a sale in progress, checked again (None if no longer good)."""
@@ -361,7 +348,7 @@ class Loyalty:
         for _, held in applied:
             _check_unused(conn, held.coupon_id)
             if held.foreign and held.candidate.campaign.offline == "lease":
-                _check_lease(conn, held.candidate.campaign)
+                _check_lease(conn, held.coupon_id)
         issued: list[tuple[IssuedCoupon, dict[str, Any]]] = []
         if enrolled and member is not None:
             issued += self._welcome_coupons(member.member_no, record.sale_id)
@@ -622,16 +609,16 @@ def _check_unused(conn: Connection, coupon_id: str) -> None:
         raise LoyaltyError("already_used", "Coupon used", "This coupon has already been used.")
 
 
-def _check_lease(conn: Connection, campaign: Campaign) -> None:
-    remaining = conn.execute(
-        select(COUPON_LEASES.c.remaining).where(COUPON_LEASES.c.campaign_id == campaign.campaign_id)
-    ).scalar()
-    if not remaining:
+def _check_lease(conn: Connection, coupon_id: str) -> None:
+    leased = conn.execute(
+        select(LEASED_COUPONS.c.coupon_id).where(LEASED_COUPONS.c.coupon_id == coupon_id)
+    ).first()
+    if leased is None:
         raise LoyaltyError(
             "no_lease",
-            "Not while offline",
-            "This till has no offline redemptions left for this campaign; "
-            "the coupon can be used once the till is back in touch with the cloud.",
+            "Not leased to this till",
+            "This coupon can be taken only at the till the cloud leased it to, so that it "
+            "is never used twice; ask the chain to lease it here.",
         )
 
 

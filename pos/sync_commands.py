@@ -1,5 +1,5 @@
 """`pos sync ...` (the till's side) and `pos cloud serve|enroll-code|revoke|publish-
-catalog|trust-key|revoke-key` (the HQ), registered on the CLI by pos.cli."""
+catalog|trust-key|revoke-key|lease` (the HQ), registered on the CLI by pos.cli."""
 
 from __future__ import annotations
 
@@ -60,6 +60,16 @@ def register(command: Register) -> None:
     )
     _database_option(revoke_key)
     revoke_key.add_argument("kid")
+    lease = command(
+        "lease",
+        _cloud_lease,
+        "let one till alone take coupons of a lease campaign offline",
+        ["cloud"],
+    )
+    _database_option(lease)
+    lease.add_argument("device_id", help="the till, e.g. T01")
+    lease.add_argument("campaign_id")
+    lease.add_argument("coupon_ids", nargs="+", metavar="COUPON_ID")
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -226,4 +236,17 @@ def _cloud_revoke_key(args: argparse.Namespace, config: Config) -> int:
     with _engine(args, config).begin() as conn:
         sent = revoke_key(conn, args.kid, format_ts(utc_now()))
     print(f"key {args.kid}: {'revoked at every till' if sent else 'already revoked'}")
+    return 0
+
+
+def _cloud_lease(args: argparse.Namespace, config: Config) -> int:
+    from cloud.hq.publishing import lease_coupons
+    from pos.ledger.chain import format_ts
+    from pos.ledger.database import utc_now
+
+    with _engine(args, config).begin() as conn:
+        new = lease_coupons(
+            conn, args.device_id, args.campaign_id, args.coupon_ids, format_ts(utc_now())
+        )
+    print(f"{len(new)} leased to {args.device_id} ({len(args.coupon_ids) - len(new)} already)")
     return 0

@@ -5,10 +5,10 @@ crash or a lost answer repeats nothing and skips nothing. Whatever the feed chan
 the till is journaled as the till's own event, so the journal alone explains every
 receipt and every report: the chain's catalog items and prices (catalog.item_added,
 catalog.item_updated, catalog.price_changed, only where something differs), its keys
-(key.trusted, key.revoked), a coupon redemption the cloud rejected because another till
-used the coupon first, a member another till enrolled (member.imported), and one payer
-enrolled at two stores made one member (member.merged). Kinds
-this till does not know (a newer cloud) are passed over.
+(key.trusted, key.revoked), coupons leased to this till (coupon.lease_granted), a coupon
+redemption the cloud rejected because another till used the coupon first, a member
+another till enrolled (member.imported), and one payer enrolled at two stores made one
+member (member.merged). Kinds this till does not know (a newer cloud) are passed over.
 
 A change the till cannot apply (a catalog item that is invalid, or would give two items
 one barcode) stops the pull with nothing of its page applied: `Refused`, which halts
@@ -31,7 +31,7 @@ from pos.loyalty_setup import journal_trust
 from sync.client import CloudClient, Refused
 
 FEED_CURSOR = "feed_cursor"
-JOURNALED = frozenset({"coupon.redemption_rejected"})
+JOURNALED = frozenset({"coupon.redemption_rejected", "coupon.lease_granted"})
 """Feed kinds that become the till's own events, as they are."""
 
 

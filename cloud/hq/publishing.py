@@ -1,6 +1,7 @@
-"""What the chain decides for its tills: catalog items and prices, and the public keys
-whose signed codes they accept. Each change goes out through the feed; tills journal
-what they apply, so every receipt is explained by their own journal.
+"""What the chain decides for its tills: catalog items and prices, the public keys
+whose signed codes they accept, and the coupons each till may take offline. Each change
+goes out through the feed; tills journal what they apply, so every receipt is explained
+by their own journal.
 
 A catalog item goes to the whole chain or to one store. Publishing compares with what
 was last published to the same tills, so publishing the same file again sends nothing;
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from cloud.hq import feed
 from cloud.hq.errors import HQError
-from cloud.hq.schema import CHAIN_KEYS, PUBLISHED_ITEMS
+from cloud.hq.schema import CHAIN_KEYS, COUPON_LEASES, COUPON_USES, DEVICES, PUBLISHED_ITEMS
 from pos.domain.catalog import CatalogItem
 from pos.domain.codes import KID_PATTERN
 from pos.signing import public_key_from_text
@@ -104,3 +105,60 @@ def revoke_key(conn: Connection, kid: str, now: str) -> bool:
         conn.execute(update(CHAIN_KEYS).where(CHAIN_KEYS.c.kid == kid).values(revoked_at=now))
     feed.append(conn, "key.revoked", {"kid": kid}, now)
     return True
+
+
+def lease_coupons(
+    conn: Connection, device_id: str, campaign_id: str, coupon_ids: Iterable[str], now: str
+) -> list[str]:
+    """Lease coupons of a `lease` campaign to one till, which alone may then take them
+    offline; the ids newly leased (one leased to it already is left as it is).
+
+    Refused, with nothing leased, for an unknown till or a coupon that is leased to
+    another till or already used. Lease the chain's own coupons (signed with a chain
+    key), not a till's: the till that issued a coupon takes it as its own.
+    """
+    wanted = list(dict.fromkeys(coupon_ids))
+    if not wanted:
+        raise HQError(422, "bad_lease", "Name at least one coupon to lease.")
+    if (
+        conn.execute(select(DEVICES.c.device_id).where(DEVICES.c.device_id == device_id)).first()
+        is None
+    ):
+        raise HQError(404, "unknown_device", f"There is no enrolled till {device_id}.")
+    leased = {
+        row.coupon_id: row.device_id
+        for row in conn.execute(
+            select(COUPON_LEASES.c.coupon_id, COUPON_LEASES.c.device_id).where(
+                COUPON_LEASES.c.coupon_id.in_(wanted)
+            )
+        )
+    }
+    elsewhere = sorted(c for c, holder in leased.items() if holder != device_id)
+    if elsewhere:
+        raise HQError(
+            409, "leased_elsewhere", f"Leased to another till already: {', '.join(elsewhere)}."
+        )
+    used = sorted(
+        conn.execute(
+            select(COUPON_USES.c.coupon_id).where(COUPON_USES.c.coupon_id.in_(wanted))
+        ).scalars()
+    )
+    if used:
+        raise HQError(409, "coupon_used", f"Used already: {', '.join(used)}.")
+    new = [coupon_id for coupon_id in wanted if coupon_id not in leased]
+    if new:
+        conn.execute(
+            insert(COUPON_LEASES),
+            [
+                {
+                    "coupon_id": c,
+                    "campaign_id": campaign_id,
+                    "device_id": device_id,
+                    "granted_at": now,
+                }
+                for c in new
+            ],
+        )
+        body = {"campaign_id": campaign_id, "coupon_ids": new, "source": "cloud"}
+        feed.append(conn, "coupon.lease_granted", body, now, device_id=device_id)
+    return new

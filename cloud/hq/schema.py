@@ -179,6 +179,18 @@ class ChainKeyRow(HQModel, table=True):
     revoked_at: str | None = None
 
 
+class CouponLeaseRow(HQModel, table=True):
+    """A coupon leased to one till, which alone may take it while offline: so no two
+    tills can take it (coupon.lease_granted in that till's feed)."""
+
+    __tablename__ = "coupon_leases"
+
+    coupon_id: str = Field(primary_key=True, max_length=64)
+    campaign_id: str = Field(max_length=64)
+    device_id: str = Field(index=True, max_length=64)
+    granted_at: str
+
+
 DEVICES = table_of(DeviceRow)
 ENROLLMENT_CODES = table_of(EnrollmentCodeRow)
 EVENTS = table_of(StoredEventRow)
@@ -189,3 +201,4 @@ FEED = table_of(FeedRow)
 MEMBERS = table_of(CloudMemberRow)
 PUBLISHED_ITEMS = table_of(PublishedItemRow)
 CHAIN_KEYS = table_of(ChainKeyRow)
+COUPON_LEASES = table_of(CouponLeaseRow)

@@ -19,11 +19,11 @@ from pos.ledger.rows import insert_rows
 from pos.ledger.tables import (
     CASH_COUNTS,
     CASH_MOVEMENTS,
-    COUPON_LEASES,
     COUPONS,
     DAY_CLOSES,
     DRAWER_OPENINGS,
     ITEMS,
+    LEASED_COUPONS,
     MEMBERS,
     OVERRIDES,
     PAYMENT_ORDERS,
@@ -77,7 +77,7 @@ EVENT_TYPES: dict[str, str] = {
     "accepted offline on a lease or flagged for the cloud to arbitrate.",
     "coupon.restored": "A refund of the whole sale gave a redeemed coupon back.",
     "coupon.voided": "A coupon can no longer be used (its earning sale was refunded).",
-    "coupon.lease_granted": "Redemptions of a campaign this till may make while offline.",
+    "coupon.lease_granted": "Coupons the cloud leased to this till alone, to take offline.",
     "coupon.redemption_rejected": (
         "The cloud rejected one of this till's coupon redemptions: another till used the "
         "coupon first (the sale stands; the coupon's value is a loss to report)."
@@ -420,12 +420,6 @@ def _coupon_redeemed(conn: Connection, event: Event) -> None:
             "leased": payload["leased"],
         },
     )
-    if payload["leased"]:
-        conn.execute(
-            update(COUPON_LEASES)
-            .where(COUPON_LEASES.c.campaign_id == payload["campaign_id"])
-            .values(remaining=COUPON_LEASES.c.remaining - 1)
-        )
 
 
 def _coupon_restored(conn: Connection, event: Event) -> None:
@@ -448,15 +442,21 @@ def _coupon_voided(conn: Connection, event: Event) -> None:
 
 
 def _lease_granted(conn: Connection, event: Event) -> None:
+    # A grant journaled before 0009 named a quantity, not coupons: it leases nothing.
     payload = event.payload
-    conn.execute(
-        sqlite_insert(COUPON_LEASES)
-        .values(campaign_id=payload["campaign_id"], remaining=payload["quantity"])
-        .on_conflict_do_update(
-            index_elements=[COUPON_LEASES.c.campaign_id],
-            set_={"remaining": COUPON_LEASES.c.remaining + payload["quantity"]},
+    coupon_ids = payload.get("coupon_ids", [])
+    if coupon_ids:
+        conn.execute(
+            sqlite_insert(LEASED_COUPONS).on_conflict_do_nothing(),
+            [
+                {
+                    "coupon_id": coupon_id,
+                    "campaign_id": payload["campaign_id"],
+                    "granted_seq": event.seq,
+                }
+                for coupon_id in coupon_ids
+            ],
         )
-    )
 
 
 def _key_trusted(conn: Connection, event: Event) -> None:

@@ -420,13 +420,16 @@ class PointsChangeRow(SQLModel, table=True):
     note: str = ""
 
 
-class CouponLeaseRow(SQLModel, table=True):
-    """Redemptions of a campaign this till may make offline (coupon.lease_granted)."""
+class LeasedCouponRow(SQLModel, table=True):
+    """A coupon the cloud leased to this till alone (coupon.lease_granted): of a
+    campaign whose offline policy is `lease`, another till's or the chain's coupon is
+    taken offline only if leased here, so no two tills can take it."""
 
-    __tablename__ = "coupon_leases"
+    __tablename__ = "leased_coupons"
 
-    campaign_id: str = Field(primary_key=True)
-    remaining: int
+    coupon_id: str = Field(primary_key=True)
+    campaign_id: str = Field(index=True)
+    granted_seq: int
 
 
 REVOKED = "revoked"
@@ -498,7 +501,7 @@ MEMBERS = table_of(MemberRow)
 COUPONS = table_of(CouponRow)
 REDEMPTIONS = table_of(RedemptionRow)
 POINTS_CHANGES = table_of(PointsChangeRow)
-COUPON_LEASES = table_of(CouponLeaseRow)
+LEASED_COUPONS = table_of(LeasedCouponRow)
 TRUSTED_KEYS = table_of(TrustedKeyRow)
 
 PROJECTIONS: tuple[Table, ...] = (
@@ -518,7 +521,7 @@ PROJECTIONS: tuple[Table, ...] = (
     COUPONS,
     REDEMPTIONS,
     POINTS_CHANGES,
-    COUPON_LEASES,
+    LEASED_COUPONS,
     TRUSTED_KEYS,
     CASH_MOVEMENTS,
     CASH_COUNTS,

@@ -27,6 +27,8 @@ from cloud.hq import feed as hq_feed
 from cloud.hq.app import RateLimit, create_app
 from cloud.hq.database import database_url, open_engine
 from cloud.hq.devices import new_enrollment_code, revoke
+from cloud.hq.errors import HQError
+from cloud.hq.publishing import lease_coupons
 from cloud.hq.schema import COUPON_USES, DEVICES, EVENTS, FORKS, HELD
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
 from cloud.serving import serving
@@ -35,10 +37,11 @@ from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
 from pos.config.settings import SyncSettings
-from pos.ledger.chain import Event, event_hash
+from pos.ledger.chain import Event, event_hash, format_ts
 from pos.ledger.database import Ledger, utc_now
 from pos.ledger.tables import META
 from pos.ledger.verify import iter_events, verify
+from pos.loyalty import LoyaltyError
 from pos.loyalty_setup import open_loyalty
 from sync.background import start_background_sync
 from sync.client import CloudClient, Refused, Unreachable, enroll
@@ -379,12 +382,13 @@ def test_a_till_over_its_rate_is_told_when_to_come_back(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def _till_with_chain_coupons(config: Config, ledger: Ledger) -> Checkout:
+def _till_with_chain_coupons(config: Config, ledger: Ledger, offline: str = "flag") -> Checkout:
     """A checkout whose member program also knows CHAIN5, a 5.00-off coupon the chain
-    hands out (signed by the chain's key, so every till accepts it offline, flagged)."""
+    hands out (signed by the chain's key): every till accepts it offline, flagged, or
+    with `offline` "lease" only the till it is leased to."""
     loyalty = open_loyalty(config, ledger)
     assert loyalty is not None
-    loyalty = knowing(loyalty, chain_campaign(loyalty, "CHAIN5", 500, "flag"))
+    loyalty = knowing(loyalty, chain_campaign(loyalty, "CHAIN5", 500, offline))
     till = config.settings.till
     return Checkout(
         ledger,
@@ -437,6 +441,61 @@ def test_a_coupon_redeemed_at_two_offline_tills_stands_once_and_the_other_gets_a
         # The rejection went into T02's journal and on to the cloud like any event.
         assert stored(hq[1], "T02") == journal(other_ledger)
         assert verify(other_ledger).ok
+        for pusher in pushers.values():
+            pusher.stop()
+            pusher.client.close()
+    finally:
+        other_ledger.close()
+
+
+def test_a_leased_coupon_is_taken_only_at_the_till_it_is_leased_to_so_never_twice(
+    hq: tuple[str, Engine], demo_config: Config, demo_ledger: Ledger, tmp_path: Path
+) -> None:
+    second = other_till(demo_config, tmp_path)
+    other_ledger = open_ledger(second)
+    tills = {
+        "T01": (demo_ledger, _till_with_chain_coupons(demo_config, demo_ledger, "lease")),
+        "T02": (other_ledger, _till_with_chain_coupons(second, other_ledger, "lease")),
+    }
+    try:
+        pushers = {
+            device_id: Pusher(ledger, CloudClient(enrolled(hq, device_id)), SMALL_BATCHES)
+            for device_id, (ledger, _checkout) in tills.items()
+        }
+        now = format_ts(utc_now())
+        with hq[1].begin() as conn:
+            assert lease_coupons(conn, "T01", "CHAIN5", ["SHARED2", "SHARED2"], now) == ["SHARED2"]
+            assert lease_coupons(conn, "T01", "CHAIN5", ["SHARED2"], now) == []  # once
+            with pytest.raises(HQError, match="another till") as elsewhere:
+                lease_coupons(conn, "T02", "CHAIN5", ["SHARED2"], now)
+            assert elsewhere.value.code == "leased_elsewhere"
+        for pusher in pushers.values():
+            pusher.drain()
+        assert events_of(demo_ledger, "coupon.lease_granted") == [
+            {"campaign_id": "CHAIN5", "coupon_ids": ["SHARED2"], "source": "cloud"}
+        ]
+        assert events_of(other_ledger, "coupon.lease_granted") == []
+
+        # Both offline now: the coupon is taken at T01 and refused at T02's counter.
+        code = chain_coupon(int(demo_ledger.clock().timestamp()), "SHARED2", "CHAIN5")
+        for device_id, (_ledger, checkout) in tills.items():
+            checkout.scan(WATER, 5)
+            if device_id == "T01":
+                checkout.present_coupon(code)
+                assert checkout.pay_cash().total == 500
+            else:
+                with pytest.raises(LoyaltyError) as refused:
+                    checkout.present_coupon(code)
+                assert refused.value.reason == "no_lease"
+                assert checkout.pay_cash().total == 1000
+        for pusher in pushers.values():
+            pusher.drain()
+        with hq[1].connect() as conn:
+            uses = conn.execute(select(COUPON_USES.c.coupon_id, COUPON_USES.c.device_id)).all()
+        assert [tuple(use) for use in uses] == [("SHARED2", "T01")]
+        for ledger, _checkout in tills.values():
+            assert events_of(ledger, "coupon.redemption_rejected") == []
+            assert verify(ledger).ok
         for pusher in pushers.values():
             pusher.stop()
             pusher.client.close()
