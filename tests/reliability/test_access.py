@@ -21,11 +21,28 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from reliability.figures import report
 from support import raw, run_pos
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from tui.tui_helpers import (
+    MANAGER,
+    NOODLES,
+    OTHER_CASHIER,
+    WATER,
+    approve,
+    make_till,
+    sale_screen,
+    seed_template,
+    settle,
+    start_selling,
+    text_of,
+    type_line,
+)
 
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
@@ -37,6 +54,7 @@ from pos.loyalty_setup import open_loyalty
 from pos.overrides import ACTIONS, authorize
 from pos.print_queue import PrintQueue
 from pos.staff import SignInRefused
+from pos.tui.screens.prompts import ManagerApproval
 from sync.credentials import load_credentials
 
 pytestmark = pytest.mark.slow
@@ -274,3 +292,95 @@ def member_sale(data: Path) -> list[str]:
         return printed
     finally:
         ledger.close()
+
+
+# -- at the till: each manager dialog refuses a cashier and journals a manager -----------
+
+
+async def ask_price(pilot: Pilot[Any]) -> None:
+    sale_screen(pilot).scan(NOODLES)
+    await settle(pilot)
+    await pilot.press("f5")
+    pilot.app.screen.query_one("#answer", Input).value = "3.99"
+    await pilot.press("enter")
+
+
+async def ask_discount(pilot: Pilot[Any]) -> None:
+    sale_screen(pilot).scan(NOODLES)
+    await settle(pilot)
+    await pilot.press("f4")
+    await type_line(pilot, "1.50")
+
+
+async def ask_no_sale(pilot: Pilot[Any]) -> None:
+    await pilot.press("f10")
+
+
+async def ask_refund(pilot: Pilot[Any]) -> None:
+    if not _sold(pilot):  # the first time: a sale to return from
+        await type_line(pilot, f"2*{WATER}")
+        await pilot.press("f12", "enter")
+        await settle(pilot)
+    sale_screen(pilot).scan("R1:T01-000001")
+    await settle(pilot)
+    await pilot.press("plus")
+    await pilot.pause()
+    await pilot.press("enter")
+
+
+def _sold(pilot: Pilot[Any]) -> bool:
+    with sale_screen(pilot).checkout.ledger.read() as conn:
+        return bool(conn.exec_driver_sql("SELECT count(*) FROM sales").scalar())
+
+
+async def ask_member_view(pilot: Pilot[Any]) -> None:
+    await pilot.press("ctrl+n")
+
+
+TILL_ACTIONS = {
+    "price_override": (ask_price, "override.granted"),
+    "line_discount": (ask_discount, "override.granted"),
+    "no_sale": (ask_no_sale, "drawer.opened"),
+    "refund": (ask_refund, "return.started"),
+    "member_view": (ask_member_view, "override.granted"),
+}
+"""Each manager action the till's screen offers: how to get to its manager dialog, and
+an event only the approved action journals."""
+
+
+@pytest.mark.parametrize("action", sorted(TILL_ACTIONS))
+async def test_each_manager_dialog_refuses_a_cashier_and_journals_a_manager(
+    action: str, tmp_path: Path
+) -> None:
+    ask, effect = TILL_ACTIONS[action]
+    till = make_till(seed_template(tmp_path / "template"), tmp_path / "till")
+    try:
+        app = till.app()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await start_selling(pilot)
+            await ask(pilot)
+            await settle(pilot)
+            assert isinstance(app.screen, ManagerApproval), app.screen
+            await approve(pilot, *OTHER_CASHIER)  # a right PIN, but not a manager's
+            assert isinstance(app.screen, ManagerApproval)  # still asking
+            problem = text_of(app.screen.query_one("#problem", Static))
+            assert "not a manager" in problem
+            await pilot.press("escape")
+            await settle(pilot)
+            assert till.events("override.granted") == []
+            assert till.events(effect) == []  # the action did not happen
+
+            await ask(pilot)
+            await settle(pilot)
+            assert isinstance(app.screen, ManagerApproval)
+            await approve(pilot, *MANAGER)
+            await settle(pilot)
+        (granted,) = till.events("override.granted")
+        assert (granted["action"], granted["manager"], granted["cashier"]) == (
+            action,
+            MANAGER[0],
+            "101",
+        )
+        assert len(till.events(effect)) == 1
+    finally:
+        till.close()
