@@ -1,5 +1,6 @@
 """Opening the members and coupons of a till: its own signing key, the keys it trusts,
-and the program and campaigns from pos.toml [members].
+the program from pos.toml [members], and its campaigns and the chain's (published
+through the cloud's feed).
 
 The till's key is made on first start (data_dir/keys, readable by its user only). The
 public keys it trusts are journaled (key.trusted) when first seen or changed, so every
@@ -14,8 +15,10 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, select
 
 from pos.config import Config
+from pos.config.settings import CampaignSettings
+from pos.domain.coupons import Campaign
 from pos.ledger.database import Ledger, Writer
-from pos.ledger.tables import REVOKED, TRUSTED_KEYS
+from pos.ledger.tables import CHAIN_CAMPAIGNS, REVOKED, TRUSTED_KEYS
 from pos.loyalty import Loyalty, LoyaltyRules
 from pos.signing import KeyRing, SigningKey, public_key_from_text, public_key_text
 
@@ -37,11 +40,20 @@ def open_loyalty(config: Config, ledger: Ledger) -> Loyalty | None:
     rules = LoyaltyRules(
         store_id=settings.store.id,
         program=members.program(),
-        campaigns=members.campaign_map(),
+        campaigns=selling_campaigns(config, ledger),
         timezone=settings.store.timezone,
     )
     ring = KeyRing({kid: public_key_from_text(text) for kid, text in trusted.items()})
     return Loyalty(ledger, rules, key, ring)
+
+
+def selling_campaigns(config: Config, ledger: Ledger) -> dict[str, Campaign]:
+    """pos.toml's campaigns, each replaced by the chain's of the same id once published
+    (campaign.published): the chain decides, the file is what a till starts with."""
+    with ledger.read() as conn:
+        published = conn.execute(select(CHAIN_CAMPAIGNS.c.settings)).scalars().all()
+    chain = (CampaignSettings.model_validate_json(text).campaign() for text in published)
+    return {**config.settings.members.campaign_map(), **{c.campaign_id: c for c in chain}}
 
 
 def trust(ledger: Ledger, keys: dict[str, tuple[str, str]]) -> dict[str, str]:

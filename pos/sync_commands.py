@@ -1,5 +1,6 @@
-"""`pos sync ...` (the till's side) and `pos cloud serve|enroll-code|revoke|publish-
-catalog|trust-key|revoke-key|lease` (the HQ), registered on the CLI by pos.cli."""
+"""`pos sync ...` (the till's side) and `pos cloud ...` (the HQ: serve, enroll-code,
+revoke, publish-catalog, publish-campaigns, trust-key, revoke-key, lease), registered
+on the CLI by pos.cli."""
 
 from __future__ import annotations
 
@@ -60,6 +61,14 @@ def register(command: Register) -> None:
     )
     _database_option(revoke_key)
     revoke_key.add_argument("kid")
+    campaigns = command(
+        "publish-campaigns",
+        _cloud_publish_campaigns,
+        "send coupon campaigns ([[members.campaigns]] of a pos.toml) to every till",
+        ["cloud"],
+    )
+    _database_option(campaigns)
+    campaigns.add_argument("file", type=Path, help="a pos.toml, or a file of [[members.campaigns]]")
     lease = command(
         "lease",
         _cloud_lease,
@@ -249,4 +258,25 @@ def _cloud_lease(args: argparse.Namespace, config: Config) -> int:
             conn, args.device_id, args.campaign_id, args.coupon_ids, format_ts(utc_now())
         )
     print(f"{len(new)} leased to {args.device_id} ({len(args.coupon_ids) - len(new)} already)")
+    return 0
+
+
+def _cloud_publish_campaigns(args: argparse.Namespace, config: Config) -> int:
+    import tomllib
+
+    from cloud.hq.publishing import publish_campaigns
+    from pos.config import load_config
+    from pos.ledger.chain import format_ts
+    from pos.ledger.database import utc_now
+
+    # Checked and described exactly as pos.toml is; but a file without campaigns
+    # would otherwise publish the demo's defaults.
+    settings = load_config(args.file, environ={}).settings
+    with args.file.open("rb") as stream:
+        listed = tomllib.load(stream).get("members", {}).get("campaigns")
+    if not listed:
+        raise PosError("No campaigns", f"{args.file} has no [[members.campaigns]] to publish.")
+    with _engine(args, config).begin() as conn:
+        published = publish_campaigns(conn, settings.members.campaigns, format_ts(utc_now()))
+    print(f"{published.sent} sent to every store, {published.unchanged} unchanged")
     return 0

@@ -4,14 +4,15 @@ Each page is applied in one ledger transaction together with the new cursor, so 
 crash or a lost answer repeats nothing and skips nothing. Whatever the feed changes at
 the till is journaled as the till's own event, so the journal alone explains every
 receipt and every report: the chain's catalog items and prices (catalog.item_added,
-catalog.item_updated, catalog.price_changed, only where something differs), its keys
-(key.trusted, key.revoked), coupons leased to this till (coupon.lease_granted), a coupon
-redemption the cloud rejected because another till used the coupon first, a member
-another till enrolled (member.imported), and one payer enrolled at two stores made one
-member (member.merged). Kinds this till does not know (a newer cloud) are passed over.
+catalog.item_updated, catalog.price_changed, only where something differs), its coupon
+campaigns (campaign.published), its keys (key.trusted, key.revoked), coupons leased to
+this till (coupon.lease_granted), a coupon redemption the cloud rejected because
+another till used the coupon first, a member another till enrolled (member.imported),
+and one payer enrolled at two stores made one member (member.merged). Kinds this till
+does not know (a newer cloud) are passed over.
 
-A change the till cannot apply (a catalog item that is invalid, or would give two items
-one barcode) stops the pull with nothing of its page applied: `Refused`, which halts
+A change the till cannot apply (an invalid campaign or catalog item, or one that would
+give two items one barcode) stops the pull with nothing of its page applied: `Refused`, which halts
 sync with an alert for the manager, rather than skipping past a change.
 """
 
@@ -20,13 +21,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from pos.catalog_admin import journal_catalog
+from pos.config.settings import CampaignSettings
 from pos.domain.catalog import CatalogItem
 from pos.errors import PosError
+from pos.ledger.chain import canonical_json
 from pos.ledger.database import Ledger, Writer, read_meta, write_meta
-from pos.ledger.tables import MEMBERS, REVOKED, TRUSTED_KEYS
+from pos.ledger.tables import CHAIN_CAMPAIGNS, MEMBERS, REVOKED, TRUSTED_KEYS
 from pos.loyalty_setup import journal_trust
 from sync.client import CloudClient, Refused
 
@@ -65,6 +69,8 @@ def _apply_page(writer: Writer, changes: Sequence[Mapping[str, Any]]) -> None:
             writer.append("member.merged", body)
         elif kind == "catalog.item":
             _catalog_item(writer, body)
+        elif kind == "campaign.published":
+            _campaign_published(writer, body)
         elif kind == "key.trusted":
             journal_trust(writer, {str(body["kid"]): (str(body["public_key"]), "cloud")})
         elif kind == "key.revoked":
@@ -81,6 +87,20 @@ def _catalog_item(writer: Writer, body: Mapping[str, Any]) -> None:
         raise Refused("bad_feed", f"A catalog change from the cloud: {error.message}") from None
     except TypeError:
         raise Refused("bad_feed", f"A catalog change from the cloud is malformed: {body}") from None
+
+
+def _campaign_published(writer: Writer, body: Mapping[str, Any]) -> None:
+    try:
+        settings = CampaignSettings.model_validate(body.get("campaign"))
+        settings.campaign()
+    except (ValidationError, ValueError) as error:
+        raise Refused("bad_feed", f"A coupon campaign from the cloud: {error}") from None
+    campaign = settings.document()
+    known = writer.conn.execute(
+        select(CHAIN_CAMPAIGNS.c.settings).where(CHAIN_CAMPAIGNS.c.campaign_id == settings.id)
+    ).scalar()
+    if known != canonical_json(campaign):
+        writer.append("campaign.published", {"campaign": campaign, "source": "cloud"})
 
 
 def _key_revoked(writer: Writer, kid: str) -> None:

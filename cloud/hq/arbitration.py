@@ -5,7 +5,7 @@ takes the coupon if no other till holds it; when another till already does, the
 redemption is rejected: the till that made it gets a `coupon.redemption_rejected`
 through the feed, which it journals (the sale itself is never edited; the manager sees
 it and reports count it). A `coupon.restored` (a refund gave the coupon back) frees it.
-Leased coupons cannot reach here twice: a lease is a quantity the cloud granted.
+Leased coupons cannot reach here twice: the cloud leases each to one till only.
 """
 
 from __future__ import annotations

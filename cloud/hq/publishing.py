@@ -1,5 +1,6 @@
-"""What the chain decides for its tills: catalog items and prices, the public keys
-whose signed codes they accept, and the coupons each till may take offline. Each change
+"""What the chain decides for its tills: catalog items and prices, coupon campaigns,
+the public keys whose signed codes they accept, and the coupons each till may take
+offline. Each change
 goes out through the feed; tills journal what they apply, so every receipt is explained
 by their own journal.
 
@@ -18,9 +19,18 @@ from sqlalchemy import Connection, insert, select, update
 
 from cloud.hq import feed
 from cloud.hq.errors import HQError
-from cloud.hq.schema import CHAIN_KEYS, COUPON_LEASES, COUPON_USES, DEVICES, PUBLISHED_ITEMS
+from cloud.hq.schema import (
+    CHAIN_KEYS,
+    COUPON_LEASES,
+    COUPON_USES,
+    DEVICES,
+    PUBLISHED_CAMPAIGNS,
+    PUBLISHED_ITEMS,
+)
+from pos.config.settings import CampaignSettings
 from pos.domain.catalog import CatalogItem
 from pos.domain.codes import KID_PATTERN
+from pos.ledger.chain import canonical_json
 from pos.signing import public_key_from_text
 
 CHAIN = "*"
@@ -30,7 +40,7 @@ CHAIN = "*"
 @dataclass(frozen=True, slots=True)
 class Published:
     sent: int
-    """Items new or changed since last published to these tills: sent in the feed."""
+    """New or changed since last published to these tills: sent in the feed."""
     unchanged: int
 
 
@@ -66,6 +76,34 @@ def publish_catalog(
             conn.execute(insert(PUBLISHED_ITEMS).values(store_id=scope, sku=item.sku, **values))
         before[item.sku] = text
         feed.append(conn, "catalog.item", {"item": fields}, now, store_id=store_id)
+        sent += 1
+    return Published(sent, unchanged)
+
+
+def publish_campaigns(
+    conn: Connection, campaigns: Iterable[CampaignSettings], now: str
+) -> Published:
+    """Send every till each campaign that differs from what was last published; a till
+    then sells by it instead of its pos.toml campaign of the same id."""
+    before = {row.campaign_id: row.settings for row in conn.execute(select(PUBLISHED_CAMPAIGNS))}
+    sent = unchanged = 0
+    for campaign in campaigns:
+        settings = campaign.document()
+        text = canonical_json(settings)
+        if before.get(campaign.id) == text:
+            unchanged += 1
+            continue
+        values = {"settings": text, "published_at": now}
+        if campaign.id in before:
+            conn.execute(
+                update(PUBLISHED_CAMPAIGNS)
+                .where(PUBLISHED_CAMPAIGNS.c.campaign_id == campaign.id)
+                .values(**values)
+            )
+        else:
+            conn.execute(insert(PUBLISHED_CAMPAIGNS).values(campaign_id=campaign.id, **values))
+        before[campaign.id] = text
+        feed.append(conn, "campaign.published", {"campaign": settings}, now)
         sent += 1
     return Published(sent, unchanged)
 

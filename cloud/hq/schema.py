@@ -118,6 +118,27 @@ class CouponUseRow(HQModel, table=True):
     received_at: str
 
 
+class CloudSaleRow(HQModel, table=True):
+    """A till's sale as the chain sees it (sale.completed): for the chain's reports."""
+
+    __tablename__ = "sales"
+
+    sale_id: str = Field(primary_key=True, max_length=36)
+    device_id: str = Field(max_length=64)
+    seq: int = Field(sa_type=BigInteger)
+    store_id: str = Field(index=True, max_length=64)
+    ts: str = Field(index=True)
+    receipt_no: str = Field(max_length=32)
+    cashier: str = Field(max_length=32)
+    total: int = Field(sa_type=BigInteger)
+    """Fen paid, after discounts."""
+    discount_total: int = Field(sa_type=BigInteger)
+    item_count: int
+    member_no: str | None = Field(default=None, max_length=32)
+    tenders: str
+    """{tender: fen} as JSON: how the total was paid."""
+
+
 class CloudMemberRow(HQModel, table=True):
     """A member as the chain knows them, from the till that enrolled them."""
 
@@ -167,6 +188,17 @@ class PublishedItemRow(HQModel, table=True):
     published_at: str
 
 
+class PublishedCampaignRow(HQModel, table=True):
+    """A coupon campaign as last published to every till, as [[members.campaigns]]
+    settings in canonical JSON."""
+
+    __tablename__ = "published_campaigns"
+
+    campaign_id: str = Field(primary_key=True, max_length=32)
+    settings: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: str
+
+
 class ChainKeyRow(HQModel, table=True):
     """A public key whose signed member and coupon codes every till accepts, until
     revoked."""
@@ -199,6 +231,8 @@ FORKS = table_of(ForkRow)
 COUPON_USES = table_of(CouponUseRow)
 FEED = table_of(FeedRow)
 MEMBERS = table_of(CloudMemberRow)
+SALES = table_of(CloudSaleRow)
 PUBLISHED_ITEMS = table_of(PublishedItemRow)
 CHAIN_KEYS = table_of(ChainKeyRow)
 COUPON_LEASES = table_of(CouponLeaseRow)
+PUBLISHED_CAMPAIGNS = table_of(PublishedCampaignRow)

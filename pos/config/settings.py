@@ -442,6 +442,12 @@ class CampaignSettings(Section):
         parse_amount(value)
         return value
 
+    def document(self) -> dict[str, object]:
+        """The campaign as the cloud sends it and the journal keeps it (campaign.
+        published): these settings as JSON, the percentage as text, since a ledger
+        holds no floats."""
+        return {**self.model_dump(mode="json"), "percent": f"{self.percent:g}"}
+
     def campaign(self) -> Campaign:
         try:
             return Campaign(

@@ -19,6 +19,7 @@ from pos.ledger.rows import insert_rows
 from pos.ledger.tables import (
     CASH_COUNTS,
     CASH_MOVEMENTS,
+    CHAIN_CAMPAIGNS,
     COUPONS,
     DAY_CLOSES,
     DRAWER_OPENINGS,
@@ -78,6 +79,8 @@ EVENT_TYPES: dict[str, str] = {
     "coupon.restored": "A refund of the whole sale gave a redeemed coupon back.",
     "coupon.voided": "A coupon can no longer be used (its earning sale was refunded).",
     "coupon.lease_granted": "Coupons the cloud leased to this till alone, to take offline.",
+    "campaign.published": "A coupon campaign the chain published (its settings), which the "
+    "till sells by from then on.",
     "coupon.redemption_rejected": (
         "The cloud rejected one of this till's coupon redemptions: another till used the "
         "coupon first (the sale stands; the coupon's value is a loss to report)."
@@ -459,6 +462,16 @@ def _lease_granted(conn: Connection, event: Event) -> None:
         )
 
 
+def _campaign_published(conn: Connection, event: Event) -> None:
+    campaign = event.payload["campaign"]
+    row = {"settings": canonical_json(campaign), "seq": event.seq}
+    conn.execute(
+        sqlite_insert(CHAIN_CAMPAIGNS)
+        .values(campaign_id=campaign["id"], **row)
+        .on_conflict_do_update(index_elements=[CHAIN_CAMPAIGNS.c.campaign_id], set_=row)
+    )
+
+
 def _key_trusted(conn: Connection, event: Event) -> None:
     payload = event.payload
     conn.execute(
@@ -568,6 +581,7 @@ PROJECTORS: dict[str, Projector] = {
     "coupon.restored": _coupon_restored,
     "coupon.voided": _coupon_voided,
     "coupon.lease_granted": _lease_granted,
+    "campaign.published": _campaign_published,
     "key.trusted": _key_trusted,
     "key.revoked": _key_revoked,
     "cash.moved": _cash_moved,

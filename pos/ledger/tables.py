@@ -432,6 +432,18 @@ class LeasedCouponRow(SQLModel, table=True):
     granted_seq: int
 
 
+class ChainCampaignRow(SQLModel, table=True):
+    """A coupon campaign the chain published (campaign.published), as its [[members.
+    campaigns]] settings; it takes the place of pos.toml's campaign of the same id."""
+
+    __tablename__ = "chain_campaigns"
+
+    campaign_id: str = Field(primary_key=True)
+    settings: str
+    """The campaign's settings as canonical JSON (pos.config CampaignSettings)."""
+    seq: int
+
+
 REVOKED = "revoked"
 """trusted_keys.source of a key no longer trusted."""
 
@@ -502,6 +514,7 @@ COUPONS = table_of(CouponRow)
 REDEMPTIONS = table_of(RedemptionRow)
 POINTS_CHANGES = table_of(PointsChangeRow)
 LEASED_COUPONS = table_of(LeasedCouponRow)
+CHAIN_CAMPAIGNS = table_of(ChainCampaignRow)
 TRUSTED_KEYS = table_of(TrustedKeyRow)
 
 PROJECTIONS: tuple[Table, ...] = (
@@ -522,6 +535,7 @@ PROJECTIONS: tuple[Table, ...] = (
     REDEMPTIONS,
     POINTS_CHANGES,
     LEASED_COUPONS,
+    CHAIN_CAMPAIGNS,
     TRUSTED_KEYS,
     CASH_MOVEMENTS,
     CASH_COUNTS,

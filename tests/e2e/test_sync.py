@@ -30,6 +30,7 @@ from cloud.hq.devices import new_enrollment_code, revoke
 from cloud.hq.errors import HQError
 from cloud.hq.publishing import lease_coupons
 from cloud.hq.schema import COUPON_USES, DEVICES, EVENTS, FORKS, HELD
+from cloud.hq.schema import SALES as HQ_SALES
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
 from cloud.serving import serving
 from pos.bootstrap import open_ledger
@@ -40,6 +41,7 @@ from pos.config.settings import SyncSettings
 from pos.ledger.chain import Event, event_hash, format_ts
 from pos.ledger.database import Ledger, utc_now
 from pos.ledger.tables import META
+from pos.ledger.tables import SALES as TILL_SALES
 from pos.ledger.verify import iter_events, verify
 from pos.loyalty import LoyaltyError
 from pos.loyalty_setup import open_loyalty
@@ -103,6 +105,14 @@ def test_a_till_enrolls_and_its_journal_arrives_once_in_order_however_often_it_i
     assert status.last_sync is not None
     assert status.alert is None
     assert status.reachable is True
+    # The chain's sales: each once, as the till recorded it.
+    with demo_ledger.read() as conn:
+        sold = conn.execute(select(TILL_SALES.c.sale_id, TILL_SALES.c.total)).all()
+    with hq[1].connect() as conn:
+        seen = conn.execute(select(HQ_SALES.c.sale_id, HQ_SALES.c.total, HQ_SALES.c.tenders)).all()
+    assert sorted((r.sale_id, r.total) for r in seen) == sorted(map(tuple, sold))
+    assert len(seen) == 7
+    assert all(json.loads(r.tenders) == {"cash": r.total} for r in seen)
     client.close()
 
 

@@ -12,12 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chain_coupons import chain_coupon
 from hq_enrollment import enrolled, other_till
 from sqlalchemy import Engine, select
 
 from cloud.hq import feed
 from cloud.hq.errors import HQError
-from cloud.hq.publishing import Published, publish_catalog, revoke_key, trust_key
+from cloud.hq.publishing import (
+    Published,
+    publish_campaigns,
+    publish_catalog,
+    revoke_key,
+    trust_key,
+)
 from cloud.hq.schema import MEMBERS
 from cloud.member_codes import dynamic_member_code
 from cloud.wallet.codes import make_code
@@ -25,13 +32,13 @@ from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
 from pos.config import Config
-from pos.config.settings import SyncSettings
+from pos.config.settings import CampaignSettings, SyncSettings
 from pos.domain.catalog import CatalogItem
 from pos.domain.codes import CodeError, parse_code
 from pos.ledger.chain import format_ts
 from pos.ledger.database import Ledger, read_meta, utc_now
 from pos.ledger.verify import iter_events, verify
-from pos.loyalty_setup import key_ring, open_loyalty, trust
+from pos.loyalty_setup import key_ring, open_loyalty, selling_campaigns, trust
 from pos.payments.micropay import MicropayClient
 from pos.payments.wallet_tender import pay_by_wallet
 from pos.signing import SigningKey, public_key_text
@@ -252,3 +259,44 @@ def selling_till(config: Config, ledger: Ledger) -> Checkout:
 def events_of(ledger: Ledger, type_: str) -> list[dict[str, Any]]:
     with ledger.read() as conn:
         return [e.payload for e, _broken in iter_events(conn, 0) if e.type == type_]
+
+
+def test_a_campaign_the_chain_publishes_is_sold_by_in_place_of_the_tills_own(
+    hq: tuple[str, Engine],
+    demo_config: Config,
+    demo_ledger: Ledger,
+    pusher: tuple[Pusher, list[str]],
+) -> None:
+    hq7 = CampaignSettings(
+        id="CHAIN7", name_zh="总部立减", name_en="HQ 7 off", kind="amount_off", amount="7",
+        member_bound=False,
+    )  # fmt: skip
+    (welcome,) = [c for c in demo_config.settings.members.campaigns if c.id == "WELCOME10"]
+    richer = welcome.model_copy(update={"amount": "12"})
+    with hq[1].begin() as conn:
+        assert publish_campaigns(conn, [hq7, richer], now()) == Published(2, 0)
+    head = demo_ledger.head()[0]
+    pusher[0].drain()
+    assert [(t, p["campaign"]["id"]) for t, p in feed_events(demo_ledger, head)] == [
+        ("campaign.published", "CHAIN7"),
+        ("campaign.published", "WELCOME10"),
+    ]
+    assert "campaign.published" in pusher[1]
+    campaigns = selling_campaigns(demo_config, demo_ledger)
+    assert (campaigns["CHAIN7"].amount, campaigns["WELCOME10"].amount) == (700, 1200)
+    # A till started now sells by it: the chain's coupon of the new campaign takes 7.00.
+    till = selling_till(demo_config, demo_ledger)
+    till.scan(WATER, 5)
+    till.present_coupon(chain_coupon(int(demo_ledger.clock().timestamp()), "C7-1", "CHAIN7"))
+    assert till.pay_cash().total == 5 * 200 - 700
+
+    with hq[1].begin() as conn:  # the same again: nothing sent
+        assert publish_campaigns(conn, [hq7, richer], now()) == Published(0, 2)
+        # A campaign a till cannot sell by halts its sync rather than being skipped.
+        broken = {**hq7.model_dump(mode="json"), "id": "BROKEN", "kind": "percent_off"}
+        feed.append(conn, "campaign.published", {"campaign": broken}, now())
+    head = demo_ledger.head()[0]
+    with pytest.raises(Refused, match="coupon campaign"):
+        pusher[0].drain()
+    assert feed_events(demo_ledger, head) == []
+    assert verify(demo_ledger).ok
