@@ -6,7 +6,8 @@ and in the screens' one `_error` each; nothing else formats error dialogs.
 
 Start-up is part of the cashier's experience: the sign-in screen is drawn first and
 the ledger (SQLAlchemy, migrations, the catalog) opens in a worker behind it, so this
-module and the screens import the ledger-backed modules only where workers use them.
+module and the screens import the ledger-backed modules only where workers use them,
+and the screens after sign-in are imported by that worker too (SCREEN_MODULES).
 """
 
 from __future__ import annotations
@@ -41,9 +42,8 @@ from pos.tui.messages import (
     SignedOut,
     WedgeFlushDue,
 )
-from pos.tui.screens.sale import SaleScreen, SaleSession
+from pos.tui.screens.device_screen import DeviceScreen
 from pos.tui.screens.sign_in import ShiftScreen, SignInScreen
-from pos.tui.screens.technician import TechnicianScreen
 from pos.tui.wedge import Release, Scanned, WedgeDetector, WedgeResult
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from pos.shifts import Shift
     from pos.signing import KeyRing
     from pos.spooler import PrinterReport, Spooler
+    from pos.tui.screens.sale import SaleScreen
     from pos.wallet_setup import Wallet
     from receipts.sale_receipt import StoreHeader
     from sync.background import BackgroundSync
@@ -73,6 +74,10 @@ SELLING_RULES = frozenset(
     }
 )
 """Journaled from the cloud's feed, these change how the till sells."""
+
+SCREEN_MODULES = ("receipts.text", "pos.tui.screens.sale", "pos.tui.screens.technician")
+"""Imported in the background once the ledger is open: the receipt preview and the
+screens after sign-in, which the first frame does not need."""
 
 
 class PosApp(App[None]):
@@ -155,9 +160,10 @@ class PosApp(App[None]):
         else:
             self._start_spooler(self._ledger)
             self._start_sync(self._ledger)
-            # The receipt preview's modules, loaded here rather than at the first
-            # payment, on the event loop, or at start-up, before the first frame.
-            importlib.import_module("receipts.text")
+            # The receipt preview's modules and the screens after sign-in, loaded
+            # here rather than on the event loop or before the first frame.
+            for module in SCREEN_MODULES:
+                importlib.import_module(module)
         finally:
             self._ledger_ready.set()
         if self._ledger is not None:
@@ -205,9 +211,8 @@ class PosApp(App[None]):
         # price it was scanned at.
         if self._loyalty is not None and ring is not None:
             self._loyalty.verifier = ring
-        for screen in self.screen_stack:
-            if isinstance(screen, SaleScreen):
-                screen.checkout.catalog = catalog
+        for screen in self._sale_screens():
+            screen.checkout.catalog = catalog
         self.notify(self.strings("sync.catalog_updated"), timeout=5)
 
     def _start_wallet(self, ledger: Ledger) -> None:
@@ -318,14 +323,20 @@ class PosApp(App[None]):
 
     def _devices_changed(self) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, SaleScreen | TechnicianScreen):
+            if isinstance(screen, DeviceScreen):
                 screen.show_devices(self.printer_report, self.scanner_status)
+
+    def _sale_screens(self) -> list[SaleScreen]:
+        # Loaded behind the first frame (SCREEN_MODULES); none is open before it is.
+        from pos.tui.screens.sale import SaleScreen
+
+        return [screen for screen in self.screen_stack if isinstance(screen, SaleScreen)]
 
     def _deliver(self, scanned: CodeScanned) -> None:
         # A scan belongs to the sale even when a dialog is on top of it; the sale
         # screen decides what a scan means at that moment. At sign-in it means nothing.
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, SaleScreen | TechnicianScreen):
+            if isinstance(screen, DeviceScreen):
                 screen.post_message(scanned)
                 break
 
@@ -384,6 +395,8 @@ class PosApp(App[None]):
     def _signed_in(self, message: SignedIn) -> None:
         self._member = message.member
         if message.member.role is Role.TECHNICIAN:
+            from pos.tui.screens.technician import TechnicianScreen
+
             # Technicians look after devices and sell nothing: no shift, no sale.
             screen = TechnicianScreen(
                 self.config, self.devices, lambda: self.ledger, message.member, self.strings
@@ -419,6 +432,7 @@ class PosApp(App[None]):
         from pos.catalog_admin import current_catalog
         from pos.checkout import Checkout, Till
         from pos.loyalty_setup import open_loyalty
+        from pos.tui.screens.sale import SaleScreen, SaleSession
 
         settings = self.config.settings
         try:

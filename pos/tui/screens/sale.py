@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Digits, Footer, Input, Label, Static
 
 from pos.domain.cart import Discount
@@ -37,6 +36,7 @@ from pos.scan_outcomes import (
 from pos.tui.i18n import Strings
 from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
+from pos.tui.screens.device_screen import DeviceScreen
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
 from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
@@ -101,7 +101,7 @@ class SaleSession:
     """The screen facing the customer, shown the store QR; None: there is none."""
 
 
-class SaleScreen(Screen[None]):
+class SaleScreen(DeviceScreen):
     """Scan, adjust, pay; every action has a key (see keys.py and the help screen)."""
 
     def __init__(self, session: SaleSession, strings: Strings) -> None:

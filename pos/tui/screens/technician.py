@@ -17,12 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Log, Static
 
 from pos.domain.errors import PosError
 from pos.tui.i18n import Strings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
+from pos.tui.screens.device_screen import DeviceScreen
 
 if TYPE_CHECKING:
     from devices.scans import DeviceStatus
@@ -44,7 +44,7 @@ KEYS = (
 """The screen's keys; their labels follow the language (tech.key.<action>)."""
 
 
-class TechnicianScreen(Screen[None]):
+class TechnicianScreen(DeviceScreen):
     def __init__(
         self,
         config: Config,
