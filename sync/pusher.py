@@ -118,8 +118,9 @@ class Pusher:
         self._record(acked=acked)
         return True
 
-    def _pull(self) -> None:
-        """Caught up: apply the cloud's feed (a refusal halts with an alert too)."""
+    def _pull(self) -> frozenset[str]:
+        """Caught up: apply the cloud's feed (a refusal halts with an alert too); the
+        types of the events it journaled, which are the next to push."""
         try:
             journaled = self.puller.pull()
         except Unreachable:
@@ -131,6 +132,7 @@ class Pusher:
         self._note_reachable(True)
         if journaled:
             self._on_feed(journaled)
+        return journaled
 
     def _read_batch(self, after: int | None) -> Batch | None:
         with self.ledger.read() as conn:
@@ -156,8 +158,7 @@ class Pusher:
         failures = 0
         while True:
             try:
-                if not self.push_once():
-                    self._pull()
+                if not self.push_once() and not self._pull():
                     return sync_status(self.ledger)
                 failures = 0
                 on_progress(sync_status(self.ledger))
@@ -180,9 +181,8 @@ class Pusher:
         failures = 0
         while not self._stop.is_set():
             try:
-                pushed = self.push_once()
-                if not pushed:
-                    self._pull()
+                # What the feed journaled is pushed at once, not after the idle wait.
+                busy = self.push_once() or bool(self._pull())
                 failures = 0
             except Unreachable as error:
                 self._stop.wait(self.backoff(failures, error.retry_after))
@@ -190,7 +190,7 @@ class Pusher:
                 continue
             except Refused:
                 return  # halted with an alert; a new enrollment starts a new pusher
-            if not pushed:
+            if not busy:
                 self._wake.wait(self.settings.idle_s)
                 self._wake.clear()
 

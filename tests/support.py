@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 from PIL import Image
 
 
@@ -38,6 +42,37 @@ def run_pos(
         timeout=300,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def pos_cloud_serve(data: Path, logs: list[str] | None = None) -> Iterator[str]:
+    """`pos --data DATA cloud serve` in a child process, as a chain runs it: its URL once
+    it answers /v1/health; stopped after, its output added to `logs`."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    cloud = subprocess.Popen(
+        [sys.executable, "-m", "pos", "--data", str(data), "cloud", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60  # only so a cloud that never starts fails
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/v1/health").status_code == 200:
+                    break
+            assert cloud.poll() is None, "the HQ exited"
+            assert time.monotonic() < deadline, "the HQ did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        cloud.terminate()
+        output, _ = cloud.communicate(timeout=30)
+        if logs is not None:
+            logs.append(output)
 
 
 # (top module dark, bottom module dark) of each half-block character, black on white.
