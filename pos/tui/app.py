@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from pos.domain.staff import StaffMember
     from pos.hardware import Devices
     from pos.ledger.database import Ledger
-    from pos.loyalty import Loyalty
+    from pos.loyalty import Loyalty, LoyaltyRules
     from pos.shifts import Shift
     from pos.signing import KeyRing
     from pos.spooler import PrinterReport, Spooler
@@ -71,6 +72,7 @@ SELLING_RULES = frozenset(
         "catalog.price_changed",
         "key.trusted",
         "key.revoked",
+        "campaign.published",
     }
 )
 """Journaled from the cloud's feed, these change how the till sells."""
@@ -200,17 +202,25 @@ class PosApp(App[None]):
     def _reload_selling_rules(self) -> None:
         """The cloud changed prices, items or keys: sell by them from the next scan."""
         from pos.catalog_admin import current_catalog
-        from pos.loyalty_setup import key_ring
+        from pos.loyalty_setup import key_ring, selling_campaigns
 
         catalog = current_catalog(self.ledger)
-        ring = key_ring(self.ledger) if self._loyalty is not None else None
-        self.call_from_thread(self._sell_by, catalog, ring)
+        loyalty = self._loyalty
+        rules = (
+            None
+            if loyalty is None
+            else (
+                key_ring(self.ledger),
+                replace(loyalty.rules, campaigns=selling_campaigns(self.config, self.ledger)),
+            )
+        )
+        self.call_from_thread(self._sell_by, catalog, rules)
 
-    def _sell_by(self, catalog: Catalog, ring: KeyRing | None) -> None:
+    def _sell_by(self, catalog: Catalog, rules: tuple[KeyRing, LoyaltyRules] | None) -> None:
         # On the event loop, between two scans: a line already on a sale keeps the
         # price it was scanned at.
-        if self._loyalty is not None and ring is not None:
-            self._loyalty.verifier = ring
+        if self._loyalty is not None and rules is not None:
+            self._loyalty.verifier, self._loyalty.rules = rules
         for screen in self._sale_screens():
             screen.checkout.catalog = catalog
         self.notify(self.strings("sync.catalog_updated"), timeout=5)
