@@ -25,6 +25,7 @@ ACTIONS: frozenset[str] = frozenset(
         "clear_sale",
         "refund",
         "member_view",
+        "end_of_day",
         "day_close",
         "pay_in",
         "pay_out",

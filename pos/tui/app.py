@@ -441,6 +441,7 @@ class PosApp(App[None]):
         """Build the cashier's checkout (worker thread: it reads the ledger)."""
         from pos.catalog_admin import current_catalog
         from pos.checkout import Checkout, Till
+        from pos.end_of_day import Place
         from pos.loyalty_setup import open_loyalty
         from pos.tui.screens.sale import SaleScreen, SaleSession
 
@@ -478,6 +479,8 @@ class PosApp(App[None]):
             receipt_queued=self.receipt_queued,
             wallet=self.wallet,
             customer_display=self.devices.customer_display,
+            place=Place.of(settings),
+            denominations=settings.drawer.denominations_fen(),
         )
         screen = SaleScreen(session, self.strings)
         screen.show_devices(self.printer_report, self.scanner_status)

@@ -45,6 +45,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("member", "ctrl+y", "action.member", show=False),
     Action("points", "ctrl+p", "action.points", show=False),
     Action("member_view", "ctrl+n", "action.member_view", show=False),
+    Action("end_of_day", "ctrl+f", "action.end_of_day", show=False),
     Action("language", "ctrl+l", "action.language", show=False),
     Action("sign_out", "ctrl+o", "action.sign_out", show=False),
 )

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Digits, Footer, Input, Label, Static
 
 from pos.domain.cart import Discount
+from pos.domain.cash_count import CNY_DENOMINATIONS
 from pos.domain.errors import PosError
 from pos.domain.money import format_amount, parse_amount
 from pos.domain.sale import SaleRecord
@@ -38,6 +39,7 @@ from pos.tui.keys import bindings
 from pos.tui.messages import CodeScanned, LanguageSwitched, SignedOut
 from pos.tui.screens.device_screen import DeviceScreen
 from pos.tui.screens.dialogs import CashTender, HelpScreen, PriceLookup, ReceiptView, ResumeSale
+from pos.tui.screens.end_of_day import EndOfDayContext, EndOfDayView
 from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
 from pos.tui.screens.returns import CopyAsked, ReturnPicked, ReturnSale
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from pos.domain.members import Member
     from pos.domain.returns import ReturnRecord
     from pos.domain.staff import StaffMember
+    from pos.end_of_day import Place
     from pos.loyalty import HeldCoupon
     from pos.payments.wallet_tender import WalletResult
     from pos.returns import Refunder
@@ -99,6 +102,10 @@ class SaleSession:
     reachability; safe from any thread); None when there are none."""
     customer_display: CustomerDisplay | None = None
     """The screen facing the customer, shown the store QR; None: there is none."""
+    place: Place | None = None
+    """The store and its business days, for the manager's end-of-day screen."""
+    denominations: tuple[int, ...] = CNY_DENOMINATIONS
+    """The drawer's notes and coins in fen ([drawer] denominations)."""
 
 
 class SaleScreen(DeviceScreen):
@@ -322,6 +329,33 @@ class SaleScreen(DeviceScreen):
             return
         view = MemberView(file, loyalty, self.strings, self.session.zone, manager)
         self.app.call_from_thread(self.app.push_screen, view, self._member_view_closed)
+
+    def action_end_of_day(self) -> None:
+        """The manager's X/Z, cash count and cash in/out screen (PIN first)."""
+        session = self.session
+
+        def approved(manager: StaffMember | None) -> None:
+            if manager is None or session.place is None:
+                return
+            context = EndOfDayContext(
+                ledger=self.checkout.ledger,
+                place=session.place,
+                manager=manager.staff_no,
+                cashier=session.cashier.staff_no,
+                shift=session.shift,
+                denominations=session.denominations,
+                max_failures=session.max_failures,
+                lockout=session.lockout,
+                receipt_queued=session.receipt_queued,
+            )
+            self.app.push_screen(EndOfDayView(context, self.strings), self._end_of_day_closed)
+
+        self.app.push_screen(self._approval("end_of_day", "action.end_of_day", {}), approved)
+
+    def _end_of_day_closed(self, shift_closed: bool | None) -> None:
+        if shift_closed:  # the drawer was counted and the shift closed: a new one next
+            self.app.notify(self.strings("eod.shift_closed"), markup=False)
+            self.post_message(SignedOut())
 
     def _member_view_closed(self, _result: object) -> None:
         # The manager may have adjusted or deleted the sale's member: read them again.
