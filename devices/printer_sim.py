@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.errors import DeviceError
 from devices.printer import (
@@ -51,10 +52,14 @@ from devices.printer import (
     read_status,
 )
 from devices.scans import DeviceState, DeviceStatus
-from receipts.document import Document
 from receipts.escpos import Status
-from receipts.escpos_parse import Command, EscPosError, Parser, StatusRequest, parse, replay
-from receipts.render_text import render_text
+
+if TYPE_CHECKING:
+    from receipts.document import Document
+    from receipts.escpos_parse import Command, EscPosError, Parser
+
+# The parser and the documents it replays into (some thirty dataclasses) load with
+# the first job rather than with the demo till, whose first frame would wait for them.
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +157,9 @@ class _Recorder:
                 )
 
     def _record(self, data: bytes, commands: list[Command] | EscPosError) -> None:
+        from receipts.document import Document
+        from receipts.escpos_parse import EscPosError, StatusRequest, replay
+
         if isinstance(commands, EscPosError):
             document, reason = Document(self._width_mm), str(commands)
         elif all(isinstance(command, StatusRequest) for command in commands):
@@ -182,6 +190,7 @@ class _Recorder:
             if job.document.blocks:
                 # Pillow and qrcode load with the first receipt, not with the till.
                 from receipts.render_png import save_png
+                from receipts.render_text import render_text
 
                 lines = render_text(job.document)
                 stem.with_suffix(".txt").write_text("\n".join([*lines, ""]), encoding="utf-8")
@@ -287,6 +296,8 @@ class PrinterSimulator(_Recorder):
                 thread.start()
 
     def _serve(self, connection: socket.socket, ticket: int) -> None:
+        from receipts.escpos_parse import EscPosError, Parser
+
         parser = Parser()
         data = bytearray()
         commands: list[Command] | EscPosError = []
@@ -312,6 +323,8 @@ class PrinterSimulator(_Recorder):
             del self._connections[connection]
 
     def _answer_status(self, connection: socket.socket, commands: list[Command]) -> None:
+        from receipts.escpos_parse import StatusRequest
+
         answers = bytes(
             answer
             for command in commands
@@ -324,6 +337,8 @@ class PrinterSimulator(_Recorder):
 
 def _finished(parser: Parser, commands: list[Command] | EscPosError) -> list[Command] | EscPosError:
     """The job's commands once its stream has ended, or why it does not parse."""
+    from receipts.escpos_parse import EscPosError
+
     if isinstance(commands, EscPosError):
         return commands
     try:
@@ -358,6 +373,8 @@ class SimulatedPrinter(_Recorder):
             raise DeviceError(
                 "Printer not reachable", "The simulated printer is unplugged (set by a test)."
             )
+        from receipts.escpos_parse import EscPosError, parse
+
         try:
             commands = parse(data)
         except EscPosError as error:
