@@ -59,6 +59,9 @@ class Puller:
 
 
 def _apply_page(writer: Writer, changes: Sequence[Mapping[str, Any]]) -> None:
+    # A catalog published whole comes as thousands of items: they are compared with the
+    # catalog once a page, the last of an item's changes in the page winning.
+    items: dict[str, CatalogItem] = {}
     for change in changes:
         kind, body = change.get("kind"), dict(change.get("body") or {})
         if kind in JOURNALED:
@@ -68,21 +71,27 @@ def _apply_page(writer: Writer, changes: Sequence[Mapping[str, Any]]) -> None:
         elif kind == "member.merged" and _merge_applies(writer, body):
             writer.append("member.merged", body)
         elif kind == "catalog.item":
-            _catalog_item(writer, body)
+            item = _catalog_item(body)
+            items[item.sku] = item
         elif kind == "campaign.published":
             _campaign_published(writer, body)
         elif kind == "key.trusted":
             journal_trust(writer, {str(body["kid"]): (str(body["public_key"]), "cloud")})
         elif kind == "key.revoked":
             _key_revoked(writer, str(body["kid"]))
+    if items:
+        try:
+            journal_catalog(writer, items.values())
+        except PosError as error:
+            raise Refused("bad_feed", f"A catalog change from the cloud: {error.message}") from None
 
 
-def _catalog_item(writer: Writer, body: Mapping[str, Any]) -> None:
+def _catalog_item(body: Mapping[str, Any]) -> CatalogItem:
     fields = body.get("item")
     try:
         if not isinstance(fields, dict):
             raise TypeError("no item")
-        journal_catalog(writer, [CatalogItem(**fields)])
+        return CatalogItem(**fields)
     except PosError as error:
         raise Refused("bad_feed", f"A catalog change from the cloud: {error.message}") from None
     except TypeError:

@@ -300,3 +300,25 @@ def test_a_campaign_the_chain_publishes_is_sold_by_in_place_of_the_tills_own(
         pusher[0].drain()
     assert feed_events(demo_ledger, head) == []
     assert verify(demo_ledger).ok
+
+
+def test_a_whole_catalog_published_arrives_over_several_feed_pages_each_item_once(
+    hq: tuple[str, Engine], demo_ledger: Ledger, pusher: tuple[Pusher, list[str]]
+) -> None:
+    items = [
+        CatalogItem(f"BULK-{n:05d}", None, f"商品{n}", f"Item {n}", 100 + n, 1300, "杂货")
+        for n in range(1200)  # the feed sends 500 a page
+    ]
+    with hq[1].begin() as conn:
+        assert publish_catalog(conn, items, None, now()) == Published(1200, 0)
+        # The same item changed again later: the till ends on its last price.
+        repriced = dataclasses.replace(items[0], price=999)
+        assert publish_catalog(conn, [repriced], None, now()) == Published(1, 0)
+    head = demo_ledger.head()[0]
+    pusher[0].drain()
+    kinds = [kind for kind, _ in feed_events(demo_ledger, head)]
+    assert kinds.count("catalog.item_added") == 1200
+    catalog = current_catalog(demo_ledger)
+    assert catalog.by_sku("BULK-00000") == repriced
+    assert catalog.by_sku("BULK-01199") == items[-1]
+    assert verify(demo_ledger).ok
