@@ -73,7 +73,7 @@ def x_report(ledger: Ledger, place: Place) -> Report:
     now = ledger.clock()
     with ledger.read() as conn:
         close = last_close(conn)
-        first = close.seq + 1 if close else 1
+        first = close.last_seq + 1 if close else 1
         return _report(
             conn,
             place,
@@ -153,7 +153,7 @@ def close_day(ledger: Ledger, place: Place, staff_no: str, day: date | None = No
         if day > today:
             raise DayError("Day not begun", f"Business day {day} has not begun (today is {today}).")
         head = head_seq(conn)
-        first = close.seq + 1 if close else 1
+        first = close.last_seq + 1 if close else 1
         _first, last = day_span(conn, day, place.zone, place.boundary, until=head)
         z_no = close.z_no + 1 if close else 1
         report = _report(

@@ -3,9 +3,10 @@
 A report covers a span of seq, not of clock time. `day_span` finds a business day's
 span by the rule in docs/reports.md: events belong to days in seq order, an event's day
 is the latest day any event up to it reached (so a clock that jumps backwards cannot
-move a later sale into an earlier day), and nothing after a Z belongs to a day that Z
-closed or an earlier one. Both edges are found with one indexed walk each, from the
-last Z before the day, comparing ts text (fixed-width ISO UTC sorts as time does).
+move a later sale into an earlier day), and nothing after the last event a Z covers
+belongs to a day that Z closed or an earlier one. Both edges are found with one indexed
+walk each from the last Z before the day, comparing ts text (fixed-width ISO UTC sorts
+as time does).
 
 The aggregates run as plain SQL through the driver: a report is a dozen small grouped
 queries, and SQLAlchemy's statement machinery would cost more than SQLite's work on a
@@ -46,8 +47,11 @@ class ClosedDay:
     first_day: str
     first_seq: int
     last_seq: int
+    """The last event the Z covers; every event after it belongs to a later day, even
+    one written before the day.closed (a day closed late, after the next day's first
+    sales: those are the next day's)."""
     seq: int
-    """The day.closed event; events after it belong to later days."""
+    """The day.closed event."""
     ts: str
     head_hash: str
     sales_total: int
@@ -87,11 +91,12 @@ def close_of(conn: Connection, day: date) -> ClosedDay | None:
 
 
 def close_before(conn: Connection, seq: int) -> ClosedDay | None:
-    """The latest Z written before `seq`."""
+    """The latest Z that ends before `seq`."""
     return _close(
         driver(conn)
         .execute(
-            f"SELECT {_CLOSE_COLUMNS} FROM day_closes WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+            f"SELECT {_CLOSE_COLUMNS} FROM day_closes WHERE last_seq < ?"
+            " ORDER BY last_seq DESC LIMIT 1",
             (seq,),
         )
         .fetchone()
@@ -131,7 +136,7 @@ def day_span(
             (text,),
         ).fetchone()
     )
-    floor = before.seq if before else 0
+    floor = before.last_seq if before else 0
     last = cap.last_seq if cap else (until if until is not None else head_seq(conn))
     if before is not None and date.fromisoformat(before.business_day) + timedelta(1) == day:
         first = floor + 1  # the day right after a Z starts where the Z ended
@@ -154,7 +159,7 @@ def totals_before(conn: Connection, seq: int) -> tuple[int, int]:
     """All sales, and all sales less returns, since the till's first day, before `seq`:
     the last Z's figures plus what came after it."""
     close = close_before(conn, seq)
-    start = close.seq + 1 if close else 0
+    start = close.last_seq + 1 if close else 0
     grand, perpetual = (close.grand_total, close.perpetual_total) if close else (0, 0)
     sql = driver(conn)
     (sold,) = sql.execute(

@@ -286,3 +286,20 @@ def _csv(report: Report) -> str:
     writer.writerow(CSV_HEADER)
     writer.writerows(report_rows(report))
     return out.getvalue()
+
+
+def test_a_day_closed_late_leaves_the_next_days_first_sales_to_the_next_z(
+    demo_ledger: Ledger, place: Place, till: Checkout, till_clock: Clock
+) -> None:
+    yesterday = sell(till, till_clock, at(5, 21))
+    early = sell(till, till_clock, at(6, 8))  # sold before anyone closed the 5th
+    till_clock.moment = at(6, 9)
+    z1 = close_day(demo_ledger, place, "900", DAY)
+    later = sell(till, till_clock, at(6, 10))
+    assert x_report(demo_ledger, place).totals.sales_total == early.total + later.total
+    till_clock.moment = at(6, 22)
+    z2 = close_day(demo_ledger, place, "900")
+    assert z1.totals.sales_total == yesterday.total
+    assert z2.totals.sales_total == early.total + later.total
+    assert z2.first_seq == z1.last_seq + 1  # no event between two Zs is in neither
+    assert z2.totals.grand_total == yesterday.total + early.total + later.total
