@@ -6,8 +6,13 @@ so; anything else is the built-in default. Secrets are never shown.
 
 from __future__ import annotations
 
+import ast
+import inspect
+import itertools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import BaseModel
 
@@ -33,7 +38,8 @@ def describe(config: Config) -> list[Row]:
 
 
 def _rows(model: BaseModel, prefix: str, origin: str) -> Iterator[Row]:
-    for name, field in type(model).model_fields.items():
+    docs = field_docs(type(model))
+    for name in type(model).model_fields:
         value = getattr(model, name)
         key = f"{prefix}{name}"
         if isinstance(value, BaseModel):
@@ -42,7 +48,37 @@ def _rows(model: BaseModel, prefix: str, origin: str) -> Iterator[Row]:
             continue
         shown = "***" if name.endswith(SECRET_ENDINGS) and value else _shown(value)
         where = origin if name in model.model_fields_set else "default"
-        yield Row(key, shown, where, (field.description or "").split("\n")[0])
+        yield Row(key, shown, where, docs.get(name, "").split("\n")[0])
+
+
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's docstring (the string under it in its class, or in a base class),
+    by field name; fields without one are left out."""
+    docs: dict[str, str] = {}
+    for klass in reversed(model.__mro__):
+        if klass is not BaseModel and issubclass(klass, BaseModel):
+            docs.update(_class_docs(klass.__module__).get(klass.__qualname__, {}))
+    return {name: docs[name] for name in model.model_fields if name in docs}
+
+
+@cache
+def _class_docs(module: str) -> dict[str, dict[str, str]]:
+    """The attribute docstrings of each top-level class of `module`, read from its source."""
+    classes: dict[str, dict[str, str]] = {}
+    for node in ast.parse(inspect.getsource(sys.modules[module])).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs = classes[node.name] = {}
+        for field, after in itertools.pairwise(node.body):
+            if (
+                isinstance(field, ast.AnnAssign)
+                and isinstance(field.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                docs[field.target.id] = inspect.cleandoc(after.value.value)
+    return classes
 
 
 def _shown(value: object) -> str:

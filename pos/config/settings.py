@@ -30,9 +30,13 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Section(BaseModel):
-    """Base of every table: frozen, no unknown keys, docstrings become descriptions."""
+    """Base of every table: frozen, no unknown keys; the docstring under a key documents
+    it (pos.config.describe.field_docs reads them for `pos config show`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # Not use_attribute_docstrings: pydantic would then read and parse this module's
+    # source for every table on every start (about 18 ms of the till's cold start),
+    # for text that only `pos config show` and the technician screen print.
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class StoreSettings(Section):

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from pos.config import Settings
+from pos.config.describe import field_docs
 from pos.config.load import load_config, parse_settings
 from pos.errors import ConfigError
 
@@ -18,8 +19,9 @@ EXAMPLE = Path(__file__).parents[2] / "pos.toml"
 
 def documented_keys(model: type[BaseModel], prefix: str = "") -> dict[str, str | None]:
     keys: dict[str, str | None] = {}
+    docs = field_docs(model)
     for name, field in model.model_fields.items():
-        keys[prefix + name] = field.description
+        keys[prefix + name] = docs.get(name)
         annotation: Any = field.annotation
         for candidate in (annotation, *getattr(annotation, "__args__", ())):
             if isinstance(candidate, type) and issubclass(candidate, BaseModel):
