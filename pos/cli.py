@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         "--since", type=int, default=0, metavar="SEQ", help="only events after this seq"
     )
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--personal-data",
+        action="store_true",
+        help="members' full phone numbers (masked by default: an export leaves the till)",
+    )
     backup = command("backup", _ledger_backup, "copy the live ledger safely", ["ledger"])
     backup.add_argument("dest", type=Path, help="backup file, or a folder for a dated file")
     restore = command(
@@ -144,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=("cash", "wallet", "mixed"),
         default="cash",
         help="how customers pay; wallet goes through [payments.wechat]'s gateway",
+    )
+    simulate.add_argument(
+        "--bulk",
+        action="store_true",
+        help="commit without waiting for the disk (fast; for generating test ledgers)",
     )
     return parser
 
@@ -230,10 +240,10 @@ def _ledger_export(args: argparse.Namespace, config: Config) -> int:
     ledger = _open_for_reading(config)
     try:
         if args.out is None:
-            export_jsonl(ledger, sys.stdout, args.since)
+            export_jsonl(ledger, sys.stdout, args.since, personal_data=args.personal_data)
         else:
             with args.out.open("w", encoding="utf-8") as out:
-                count = export_jsonl(ledger, out, args.since)
+                count = export_jsonl(ledger, out, args.since, personal_data=args.personal_data)
             print(f"{count} events written to {args.out}", file=sys.stderr)
     finally:
         ledger.close()
@@ -400,6 +410,7 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
                 wallet=wallet.client if wallet is not None else None,
                 loyalty=loyalty,
                 on_sale=lambda _record: progress.advance(task),
+                bulk=args.bulk,
             )
         report = verify(ledger)
         strays = loyalty.payers_not_members() if loyalty is not None else 0

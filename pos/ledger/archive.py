@@ -6,6 +6,7 @@ selling; a restore verifies the copy before anything is replaced.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sqlite3
@@ -13,22 +14,54 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from pos.domain.members import mask_phone
 from pos.errors import LedgerError
 from pos.ledger.chain import canonical_json
 from pos.ledger.database import Ledger
 from pos.ledger.verify import Report, iter_events, verify
 
+PERSONAL = {
+    "member.enrolled": (("phone",),),
+    "member.imported": (("phone",),),
+    "member.merged": (("member", "phone"), ("into", "phone")),
+}
+"""Where events hold a member's full phone number: the paths to it in the payload."""
 
-def export_jsonl(ledger: Ledger, out: TextIO, since: int = 0) -> int:
-    """Write events after `since`, one canonical JSON object per line; return the count."""
+
+def export_jsonl(
+    ledger: Ledger, out: TextIO, since: int = 0, *, personal_data: bool = False
+) -> int:
+    """Write events after `since`, one canonical JSON object per line; return the count.
+
+    An export leaves the till, so members' phone numbers are masked unless
+    `personal_data`: such a line names the masked fields in `redacted`, and keeps its
+    hash, so the chain still links through it though its own hash cannot be recomputed.
+    """
     count = 0
     with ledger.read() as conn:
         for event, _broken in iter_events(conn, since):
-            out.write(canonical_json(event.as_json()) + "\n")
+            line = event.as_json()
+            if not personal_data:
+                line = _redacted(line)
+            out.write(canonical_json(line) + "\n")
             count += 1
     return count
+
+
+def _redacted(line: dict[str, Any]) -> dict[str, Any]:
+    masked = []
+    payload = copy.deepcopy(line["payload"])
+    for path in PERSONAL.get(line["type"], ()):
+        *parents, field = path
+        holder = payload
+        for key in parents:
+            holder = holder.get(key) or {}
+        if holder.get(field):
+            holder[field] = mask_phone(holder[field])
+            masked.append(".".join(("payload", *path)))
+    return {**line, "payload": payload, "redacted": masked} if masked else line
 
 
 def backup(ledger: Ledger, destination: Path) -> Path:

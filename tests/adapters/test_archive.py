@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from pos.errors import LedgerError
 from pos.ledger.archive import backup, check_backup, export_jsonl, restore
 from pos.ledger.database import Ledger
 from pos.ledger.verify import verify
+from pos.loyalty_setup import open_loyalty
 from pos.simulate import simulate
 
 GENESIS = "0" * 64
@@ -128,6 +130,32 @@ def test_an_independent_recheck_of_the_export_finds_an_edit(sold: Ledger) -> Non
     events[50]["payload"]["total"] = 1
     with pytest.raises(AssertionError):
         recheck_chain(events)
+
+
+def test_an_export_masks_members_phone_numbers_unless_asked_and_still_chains(
+    demo_ledger: Ledger, demo_config: Config
+) -> None:
+    loyalty = open_loyalty(demo_config, demo_ledger)
+    assert loyalty is not None
+    loyalty.enroll_by_phone("13912345678")
+    simulate(demo_ledger, demo_config.settings, sales=3, seed=2)  # events after it
+
+    _count, masked = exported(demo_ledger)
+    assert "13912345678" not in masked
+    lines = [json.loads(line) for line in masked.splitlines()]
+    (enrolled,) = [line for line in lines if line["type"] == "member.enrolled"]
+    assert enrolled["payload"]["phone"] == "139****5678"
+    assert enrolled["redacted"] == ["payload.phone"]
+    # The chain still links through the masked line; every other line re-checks whole.
+    for before, after in itertools.pairwise(lines):
+        assert after["prev_hash"] == before["hash"]
+    for line in lines:
+        if "redacted" not in line:
+            recheck_chain([line], prev=line["prev_hash"])
+    full = io.StringIO()
+    export_jsonl(demo_ledger, full, personal_data=True)
+    assert "13912345678" in full.getvalue()
+    recheck_chain([json.loads(line) for line in full.getvalue().splitlines()])
 
 
 def test_cli_export_to_a_file_and_to_stdout(
