@@ -87,7 +87,28 @@ def simulate(
     loyalty: Loyalty | None = None,
     on_sale: Callable[[SaleRecord], None] = lambda _record: None,
     until: datetime | None = None,
+    bulk: bool = False,
 ) -> SimulationResult:
+    """Sell `sales` baskets spread over `days` days ending with `until` (default now).
+
+    `bulk` commits without waiting for the disk (Ledger.bulk_writes), for generating
+    large ledgers quickly; the sales are the same.
+    """
+    if bulk:
+        with ledger.bulk_writes():
+            return simulate(
+                ledger,
+                settings,
+                sales=sales,
+                seed=seed,
+                days=days,
+                cashier=cashier,
+                tender=tender,
+                wallet=wallet,
+                loyalty=loyalty,
+                on_sale=on_sale,
+                until=until,
+            )
     if tender not in TENDERS:
         raise ValueError(f"tender {tender!r} is not one of {TENDERS}")
     if tender != "cash" and wallet is None:

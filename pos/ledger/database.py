@@ -234,6 +234,20 @@ class Ledger:
             except (exc.DBAPIError, sqlite3.Error) as error:
                 raise translate(error, self.path) from None
 
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Commits without waiting for the disk (synchronous=OFF) until the block ends,
+        then FULL again and the WAL folded in. Only for generating data (`pos simulate
+        --bulk`): a power cut during the block may lose its last commits, never the file."""
+        with self._write_lock:
+            conn = driver(self._writer_connection())
+            conn.execute("PRAGMA synchronous=OFF")
+            try:
+                yield
+            finally:
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _writer_connection(self) -> Connection:
         if self._write_conn is None or self._write_conn.closed or self._write_conn.invalidated:
             self._write_conn = self._writer.connect()

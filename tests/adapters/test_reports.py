@@ -8,21 +8,24 @@ import csv
 import io
 import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from support import raw
 
 from devices.drawer import SimulatedDrawer
+from pos.bootstrap import open_ledger
 from pos.cash_drawer import open_drawer
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
-from pos.config import Config
+from pos.config import Config, load_config
 from pos.domain.business_day import DayError
 from pos.domain.reports import CSV_HEADER, Report, report_json, report_rows
 from pos.domain.sale import SaleRecord
 from pos.end_of_day import Place, close_day, day_report, x_report, z_report
 from pos.ledger.database import Ledger
+from pos.ledger.rows import driver
 from pos.ledger.verify import verify
 from pos.loyalty_setup import open_loyalty
 from pos.overrides import authorize
@@ -303,3 +306,22 @@ def test_a_day_closed_late_leaves_the_next_days_first_sales_to_the_next_z(
     assert z2.totals.sales_total == early.total + later.total
     assert z2.first_seq == z1.last_seq + 1  # no event between two Zs is in neither
     assert z2.totals.grand_total == yesterday.total + early.total + later.total
+
+
+def test_bulk_simulation_sells_the_same_and_leaves_the_ledger_durable_again(
+    tmp_path: Path,
+) -> None:
+    sold = []
+    for name, bulk in (("a", False), ("b", True)):
+        config = load_config(None, tmp_path / name, environ={})
+        ledger = open_ledger(config)
+        try:
+            sold.append(
+                simulate(ledger, config.settings, sales=20, seed=3, until=at(5, 23), bulk=bulk)
+            )
+            with ledger.transaction() as writer:
+                (synchronous,) = driver(writer.conn).execute("PRAGMA synchronous").fetchone()
+            assert synchronous == 2  # FULL
+        finally:
+            ledger.close()
+    assert sold[0] == sold[1]
