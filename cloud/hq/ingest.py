@@ -26,13 +26,13 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
-from cloud.hq import arbitration, membership, sales
+from cloud.hq import arbitration, membership, records
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
 from cloud.hq.wire import fast_canonical
 from pos.ledger.chain import canonical_json, event_hash
 
-PROJECTED = arbitration.ARBITRATED | membership.PROJECTED | sales.PROJECTED
+PROJECTED = arbitration.ARBITRATED | membership.PROJECTED | records.PROJECTED
 MAX_EVENTS = 5000
 """Events in one push at most (the till sends 500)."""
 
@@ -202,8 +202,8 @@ class _State:
                 break
             if event["type"] in membership.PROJECTED:
                 membership.project(self.conn, event, self.store_id, self.now)
-            elif event["type"] in sales.PROJECTED:
-                sales.project(self.conn, event, self.store_id)
+            elif event["type"] in records.PROJECTED:
+                records.project(self.conn, event, self.store_id)
             else:
                 arbitration.project(self.conn, event, self.now)
         self.projected = []

@@ -23,6 +23,7 @@ from cloud.hq.schema import (
     CHAIN_KEYS,
     COUPON_LEASES,
     COUPON_USES,
+    COUPONS,
     DEVICES,
     PUBLISHED_CAMPAIGNS,
     PUBLISHED_ITEMS,
@@ -152,8 +153,8 @@ def lease_coupons(
     offline; the ids newly leased (one leased to it already is left as it is).
 
     Refused, with nothing leased, for an unknown till or a coupon that is leased to
-    another till or already used. Lease the chain's own coupons (signed with a chain
-    key), not a till's: the till that issued a coupon takes it as its own.
+    another till, already used, or issued by a till (the chain's own coupons, signed
+    with a chain key, are the ones to lease).
     """
     wanted = list(dict.fromkeys(coupon_ids))
     if not wanted:
@@ -183,6 +184,17 @@ def lease_coupons(
     )
     if used:
         raise HQError(409, "coupon_used", f"Used already: {', '.join(used)}.")
+    # A till takes the coupons it issued as its own, lease or not: leasing one to
+    # another till would let both take it.
+    issued = sorted(
+        conn.execute(select(COUPONS.c.coupon_id).where(COUPONS.c.coupon_id.in_(wanted))).scalars()
+    )
+    if issued:
+        raise HQError(
+            409,
+            "issued_by_a_till",
+            f"Issued by a till, which takes them as its own: {', '.join(issued)}.",
+        )
     new = [coupon_id for coupon_id in wanted if coupon_id not in leased]
     if new:
         conn.execute(

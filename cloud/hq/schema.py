@@ -139,6 +139,24 @@ class CloudSaleRow(HQModel, table=True):
     """{tender: fen} as JSON: how the total was paid."""
 
 
+class CloudCouponRow(HQModel, table=True):
+    """A coupon a till issued (coupon.issued): the chain's record of what is out there."""
+
+    __tablename__ = "coupons"
+
+    coupon_id: str = Field(primary_key=True, max_length=64)
+    campaign_id: str = Field(index=True, max_length=64)
+    member_no: str | None = Field(default=None, max_length=32)
+    giver: str | None = Field(default=None, max_length=32)
+    purpose: str = Field(max_length=16)
+    device_id: str = Field(max_length=64)
+    store_id: str = Field(max_length=64)
+    sale_id: str | None = Field(default=None, max_length=36)
+    valid_until: int = Field(sa_type=BigInteger)
+    """Epoch seconds."""
+    issued_ts: str
+
+
 class CloudMemberRow(HQModel, table=True):
     """A member as the chain knows them, from the till that enrolled them."""
 
@@ -232,6 +250,7 @@ COUPON_USES = table_of(CouponUseRow)
 FEED = table_of(FeedRow)
 MEMBERS = table_of(CloudMemberRow)
 SALES = table_of(CloudSaleRow)
+COUPONS = table_of(CloudCouponRow)
 PUBLISHED_ITEMS = table_of(PublishedItemRow)
 CHAIN_KEYS = table_of(ChainKeyRow)
 COUPON_LEASES = table_of(CouponLeaseRow)

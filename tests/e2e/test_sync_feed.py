@@ -20,12 +20,13 @@ from cloud.hq import feed
 from cloud.hq.errors import HQError
 from cloud.hq.publishing import (
     Published,
+    lease_coupons,
     publish_campaigns,
     publish_catalog,
     revoke_key,
     trust_key,
 )
-from cloud.hq.schema import MEMBERS
+from cloud.hq.schema import COUPONS, MEMBERS
 from cloud.member_codes import dynamic_member_code
 from cloud.wallet.codes import make_code
 from pos.bootstrap import open_ledger
@@ -236,6 +237,19 @@ def test_one_payer_enrolled_offline_at_two_stores_is_merged_into_the_first_to_sy
         with hq[1].connect() as conn:
             rows = conn.execute(select(MEMBERS.c.member_no, MEMBERS.c.merged_into)).all()
         assert sorted(map(tuple, rows)) == sorted([(first_no, None), (second_no, first_no)])
+        # The coupons each till issued are the chain's record too, and are not leased.
+        issued = {
+            device_id: [p["coupon_id"] for p in events_of(ledger, "coupon.issued")]
+            for device_id, ledger in (("T01", demo_ledger), ("T02", other_ledger))
+        }
+        with hq[1].begin() as conn:
+            rows = conn.execute(select(COUPONS.c.coupon_id, COUPONS.c.device_id)).all()
+            assert sorted(map(tuple, rows)) == sorted(
+                (c, device_id) for device_id, ids in issued.items() for c in ids
+            )
+            with pytest.raises(HQError) as refused:
+                lease_coupons(conn, "T02", "WELCOME10", [issued["T01"][0]], now())
+            assert refused.value.code == "issued_by_a_till"
         for pusher in pushers:
             pusher.stop()
             pusher.client.close()
