@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 
 from pos.ledger.migrate import upgrade
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0008"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

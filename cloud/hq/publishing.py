@@ -11,9 +11,9 @@ at a till the latest change to an item wins, whichever scope it came from.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -25,8 +25,7 @@ from cloud.hq.schema import (
     COUPON_USES,
     COUPONS,
     DEVICES,
-    PUBLISHED_CAMPAIGNS,
-    PUBLISHED_ITEMS,
+    PUBLISHED,
 )
 from pos.config.settings import CampaignSettings
 from pos.domain.catalog import CatalogItem
@@ -50,35 +49,8 @@ def publish_catalog(
 ) -> Published:
     """Send each item that differs from what these tills were last sent (`store_id`
     None: every store)."""
-    scope = store_id or CHAIN
-    before = {
-        row.sku: row.item
-        for row in conn.execute(
-            select(PUBLISHED_ITEMS.c.sku, PUBLISHED_ITEMS.c.item).where(
-                PUBLISHED_ITEMS.c.store_id == scope
-            )
-        )
-    }
-    sent = unchanged = 0
-    for item in items:
-        fields = asdict(item)
-        text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
-        if before.get(item.sku) == text:
-            unchanged += 1
-            continue
-        values = {"item": text, "published_at": now}
-        if item.sku in before:
-            conn.execute(
-                update(PUBLISHED_ITEMS)
-                .where(PUBLISHED_ITEMS.c.store_id == scope, PUBLISHED_ITEMS.c.sku == item.sku)
-                .values(**values)
-            )
-        else:
-            conn.execute(insert(PUBLISHED_ITEMS).values(store_id=scope, sku=item.sku, **values))
-        before[item.sku] = text
-        feed.append(conn, "catalog.item", {"item": fields}, now, store_id=store_id)
-        sent += 1
-    return Published(sent, unchanged)
+    documents = ((item.sku, {"item": asdict(item)}) for item in items)
+    return _publish(conn, "catalog.item", documents, store_id, now)
 
 
 def publish_campaigns(
@@ -86,25 +58,38 @@ def publish_campaigns(
 ) -> Published:
     """Send every till each campaign that differs from what was last published; a till
     then sells by it instead of its pos.toml campaign of the same id."""
-    before = {row.campaign_id: row.settings for row in conn.execute(select(PUBLISHED_CAMPAIGNS))}
+    documents = ((campaign.id, {"campaign": campaign.document()}) for campaign in campaigns)
+    return _publish(conn, "campaign.published", documents, None, now)
+
+
+def _publish(
+    conn: Connection,
+    kind: str,
+    documents: Iterable[tuple[str, dict[str, Any]]],
+    store_id: str | None,
+    now: str,
+) -> Published:
+    """Each (key, feed body) that differs from what these tills were last sent goes
+    into the feed as `kind`, and is remembered."""
+    scope = store_id or CHAIN
+    mine = (PUBLISHED.c.kind == kind) & (PUBLISHED.c.scope == scope)
+    before = {
+        row.key: row.document
+        for row in conn.execute(select(PUBLISHED.c.key, PUBLISHED.c.document).where(mine))
+    }
     sent = unchanged = 0
-    for campaign in campaigns:
-        settings = campaign.document()
-        text = canonical_json(settings)
-        if before.get(campaign.id) == text:
+    for key, body in documents:
+        text = canonical_json(body)
+        if before.get(key) == text:
             unchanged += 1
             continue
-        values = {"settings": text, "published_at": now}
-        if campaign.id in before:
-            conn.execute(
-                update(PUBLISHED_CAMPAIGNS)
-                .where(PUBLISHED_CAMPAIGNS.c.campaign_id == campaign.id)
-                .values(**values)
-            )
+        values = {"document": text, "published_at": now}
+        if key in before:
+            conn.execute(update(PUBLISHED).where(mine, PUBLISHED.c.key == key).values(**values))
         else:
-            conn.execute(insert(PUBLISHED_CAMPAIGNS).values(campaign_id=campaign.id, **values))
-        before[campaign.id] = text
-        feed.append(conn, "campaign.published", {"campaign": settings}, now)
+            conn.execute(insert(PUBLISHED).values(kind=kind, scope=scope, key=key, **values))
+        before[key] = text
+        feed.append(conn, kind, body, now, store_id=store_id)
         sent += 1
     return Published(sent, unchanged)
 

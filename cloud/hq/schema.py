@@ -193,27 +193,20 @@ class FeedRow(HQModel, table=True):
     created_at: str
 
 
-class PublishedItemRow(HQModel, table=True):
-    """A catalog item as last published to tills: to the whole chain (`store_id` "*")
-    or to one store. Kept so that publishing the same file again sends nothing."""
+class PublishedRow(HQModel, table=True):
+    """What the chain last sent its tills of one thing (a catalog item, a campaign), to
+    the whole chain (`scope` "*") or to one store: kept so that publishing the same again
+    sends nothing."""
 
-    __tablename__ = "published_items"
+    __tablename__ = "published"
 
-    store_id: str = Field(primary_key=True, max_length=64)
-    sku: str = Field(primary_key=True, max_length=64)
-    item: str = Field(sa_column=Column(Text, nullable=False))
-    """The item as canonical JSON (the till's catalog.item_added payload's `item`)."""
-    published_at: str
-
-
-class PublishedCampaignRow(HQModel, table=True):
-    """A coupon campaign as last published to every till, as [[members.campaigns]]
-    settings in canonical JSON."""
-
-    __tablename__ = "published_campaigns"
-
-    campaign_id: str = Field(primary_key=True, max_length=32)
-    settings: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(primary_key=True, max_length=32)
+    """The feed kind it went out as (catalog.item, campaign.published)."""
+    scope: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=64)
+    """The SKU, or the campaign id."""
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    """What was sent, as canonical JSON."""
     published_at: str
 
 
@@ -251,7 +244,6 @@ FEED = table_of(FeedRow)
 MEMBERS = table_of(CloudMemberRow)
 SALES = table_of(CloudSaleRow)
 COUPONS = table_of(CloudCouponRow)
-PUBLISHED_ITEMS = table_of(PublishedItemRow)
+PUBLISHED = table_of(PublishedRow)
 CHAIN_KEYS = table_of(ChainKeyRow)
 COUPON_LEASES = table_of(CouponLeaseRow)
-PUBLISHED_CAMPAIGNS = table_of(PublishedCampaignRow)

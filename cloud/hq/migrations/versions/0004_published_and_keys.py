@@ -1,4 +1,5 @@
-"""What the chain publishes to its tills: catalog items and its public keys.
+"""What the chain publishes to its tills: catalog items and campaigns, and its public
+keys.
 
 Revision ID: 0004
 Revises: 0003
@@ -15,10 +16,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "published_items",
-        sa.Column("store_id", sa.String(64), primary_key=True),
-        sa.Column("sku", sa.String(64), primary_key=True),
-        sa.Column("item", sa.Text(), nullable=False),
+        "published",
+        sa.Column("kind", sa.String(32), primary_key=True),
+        sa.Column("scope", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("document", sa.Text(), nullable=False),
         sa.Column("published_at", sa.String(), nullable=False),
     )
     op.create_table(
@@ -32,4 +34,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("chain_keys")
-    op.drop_table("published_items")
+    op.drop_table("published")
