@@ -4,8 +4,8 @@ HTTP POSTs of the same bytes to a trivial endpoint, in the same run.
 The backlog is a demo ledger: a few hundred real cash sales through the checkout, then
 filler events up to the target count that carry copies of those sales' payloads (as
 `receipt.reprinted`, a type with no projection at the till), so the bytes per event
-are a real sale's. The pusher drains it with the default [sync] batches (500 events,
-1 MiB) to the HQ service (uvicorn + FastAPI) on its embedded SQLite file and, when
+are a real sale's. The pusher drains it with the default [sync] batches (2000 events,
+4 MiB) to the HQ service (uvicorn + FastAPI) on its embedded SQLite file and, when
 PostgreSQL can be started here (initdb/pg_ctl) or `--database` names one, on
 PostgreSQL, each served by `pos cloud serve` in its own process as deployed. The
 baseline sends the very same request bodies with the same HTTP client to an endpoint
@@ -181,7 +181,11 @@ def main() -> None:
         ledger = backlog(Path(folder), args.events)
         events = ledger.head()[0]
         baseline = events / bare_posts(ledger)
-        print(f"{events} events in the backlog; batches of 500 events / 1 MiB")
+        defaults = SyncSettings()
+        print(
+            f"{events} events in the backlog; batches of {defaults.batch_events} events"
+            f" / {defaults.batch_bytes >> 20} MiB"
+        )
         print(f"{'':28}{'events/s':>12}{'vs baseline':>14}")
         print(f"{'baseline (bare POSTs)':28}{baseline:12.0f}{1:14.2f}")
         backends = [("HQ on SQLite", str(Path(folder) / "hq" / "cloud.db"))]

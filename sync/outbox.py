@@ -22,6 +22,7 @@ from pos.ledger.database import read_meta
 from pos.ledger.tables import JOURNAL
 
 ACKED_THROUGH = "acked_through"
+_OPEN, _CLOSE = '{"events":[', "]}"
 _READ = 1000
 """Rows read from the journal at a time while filling a batch."""
 
@@ -32,7 +33,7 @@ class Batch:
     texts: tuple[str, ...]
     """Each event's JSON (its canonical form plus its hash)."""
     size: int
-    """Bytes of the events' JSON."""
+    """Bytes of the request body (`body()`): the bound the cloud's size limit sees."""
 
     @property
     def first_seq(self) -> int:
@@ -43,7 +44,7 @@ class Batch:
         return self.seqs[-1]
 
     def body(self) -> bytes:
-        return ('{"events":[' + ",".join(self.texts) + "]}").encode("utf-8")
+        return (_OPEN + ",".join(self.texts) + _CLOSE).encode("utf-8")
 
     def events(self) -> list[dict[str, Any]]:
         """The events as JSON objects (for tests and tools; pushing uses `body`)."""
@@ -71,7 +72,10 @@ def next_batch(
     bytes (at least one)."""
     seqs: list[int] = []
     texts: list[str] = []
-    size, last = 0, acked_through(conn) if after is None else after
+    # The body's bytes, not only the events': a batch of max_bytes = 8 MiB must not
+    # become a request the cloud refuses for its brackets and commas (one comma fewer
+    # than events).
+    size, last = len(_OPEN) + len(_CLOSE) - 1, acked_through(conn) if after is None else after
     while len(seqs) < max_events:
         rows = conn.execute(
             select(JOURNAL)
@@ -84,7 +88,7 @@ def next_batch(
         for row in rows:
             fields = cast(Mapping[str, Any], row._mapping)
             text = canonical_text(fields, fields["payload"])[:-1] + f',"hash":"{row.hash}"}}'
-            length = len(text.encode("utf-8"))
+            length = len(text.encode("utf-8")) + 1  # and the comma before it
             if seqs and size + length > max_bytes:
                 return Batch(tuple(seqs), tuple(texts), size)
             seqs.append(row.seq)

@@ -29,13 +29,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cloud.hq import devices, feed
 from cloud.hq.errors import HQError
-from cloud.hq.ingest import ingest
+from cloud.hq.ingest import Inexact, IngestResult, ingest
 from cloud.hq.wire import parse_body
 from pos.ledger.chain import format_ts
 from pos.ledger.database import utc_now
 
 MAX_BODY = 8 << 20
-"""Bytes in one request at most (a till's batch is at most 1 MiB)."""
+"""Bytes in one request at most (a till's batch is at most its [sync] batch_bytes, 4 MiB
+by default and never more than this)."""
 
 
 class EnrollmentRequest(BaseModel):
@@ -204,11 +205,11 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
         return await run_in_threadpool(_store, device_id, token, body)
 
     def _store(device_id: str, token: str, body: bytes) -> PushAnswer:
-        events = _events_of(body)  # here, off the event loop: a push is a megabyte
         now = format_ts(utc_now())
-        with engine.begin() as conn:
-            row = devices.authenticate(conn, token, device_id, lock=True)
-            result = ingest(conn, row, events, now)
+        try:
+            result = _ingest_body(device_id, token, body, now, exact=False)
+        except Inexact:  # the fast reading is kept only if all of it is accepted
+            result = _ingest_body(device_id, token, body, now, exact=True)
         if result.fork is not None:
             raise HQError(
                 409, "fork", f"Quarantined: {result.fork}.", acked_through=result.acked_through
@@ -220,12 +221,22 @@ def create_app(engine: Engine, *, rate_limit: RateLimit | None = None) -> FastAP
             held=result.held,
         )
 
+    def _ingest_body(
+        device_id: str, token: str, body: bytes, now: str, *, exact: bool
+    ) -> IngestResult:
+        # Parsed here, off the event loop (a push is a megabyte), and before the
+        # transaction, which holds the device's row (on SQLite, the database).
+        events = _events_of(body, exact=exact)
+        with engine.begin() as conn:
+            row = devices.authenticate(conn, token, device_id, lock=True)
+            return ingest(conn, row, events, now, exact=exact)
+
     return app
 
 
-def _events_of(body: bytes) -> list[Any]:
+def _events_of(body: bytes, *, exact: bool) -> list[Any]:
     try:
-        parsed = parse_body(body)
+        parsed = parse_body(body, exact=exact)
     except (ValueError, UnicodeDecodeError):
         raise HQError(422, "bad_request", "The body is not JSON.") from None
     events = parsed.get("events") if isinstance(parsed, dict) else None

@@ -46,7 +46,7 @@ def test_batches_follow_seq_bounded_by_count_and_bytes(demo_ledger: Ledger) -> N
     assert list(by_count.seqs) == list(range(1, 11))
     # A batch always carries at least one event, however small the byte budget.
     assert list(by_bytes.seqs) == [1]
-    assert by_count.size == sum(len(text.encode()) for text in by_count.texts)
+    assert by_count.size == len(by_count.body())
     # The wire form is the export form: every field, the payload as an object.
     with demo_ledger.read() as conn:
         exported = [event.as_json() for event, _ in iter_events(conn, 0)][:10]

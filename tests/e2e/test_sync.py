@@ -133,6 +133,65 @@ def test_events_past_a_gap_are_held_until_it_fills(
     client.close()
 
 
+def test_integers_past_64_bits_are_stored_exactly_in_order_past_a_gap_and_resent(
+    hq: tuple[str, Engine], demo_ledger: Ledger
+) -> None:
+    # The HQ reads pushes with orjson, which reads these as floats: the ingest must
+    # notice and decide on the standard library's reading, never call them forks.
+    huge = [2**70 + 1, -(2**64) - 3, 10**30]
+    with demo_ledger.transaction() as writer:
+        for number in huge:
+            writer.append("receipt.reprinted", {"sale_id": "S-1", "copies": number})
+    with demo_ledger.read() as conn:
+        events = [event.as_json() for event, _ in iter_events(conn, 0)]
+    client = CloudClient(enrolled(hq))
+    assert client.push(events[-1:]) == 0  # past a gap: held
+    assert client.push(events[:-2]) == len(events) - 2  # the gap fills up to one
+    assert client.push(events[-2:-1]) == len(events)  # in order, then the held one
+    assert client.push(events) == len(events)  # sent again: all duplicates
+    assert stored(hq[1]) == journal(demo_ledger)
+    with hq[1].connect() as conn:
+        assert conn.execute(select(FORKS.c.seq)).all() == []
+        payloads = conn.execute(
+            select(EVENTS.c.payload).where(EVENTS.c.seq > len(events) - 3).order_by(EVENTS.c.seq)
+        ).scalars()
+        assert [json.loads(text)["copies"] for text in payloads] == huge
+    client.close()
+
+
+def test_a_till_replaying_another_tills_event_ids_is_stored_up_to_them_then_forked(
+    hq: tuple[str, Engine], demo_ledger: Ledger
+) -> None:
+    """A cloned till re-hashing another's journal as its own: the batch's bulk insert
+    (COPY on PostgreSQL) fails on the first event id already stored, and the HQ keeps
+    what came before it."""
+    with demo_ledger.read() as conn:
+        theirs = [event.as_json() for event, _ in iter_events(conn, 0)][:10]
+    t01 = CloudClient(enrolled(hq))
+    assert t01.push(theirs) == 10
+    clone, prev = [], "0" * 64
+    for index, event in enumerate(theirs, start=1):
+        fields = {**event, "device_id": "T02", "prev_hash": prev}
+        if index <= 3:
+            fields["event_id"] = f"00000000-0000-4000-8000-00000000000{index}"
+        fields.pop("hash")
+        prev = event_hash(fields)
+        clone.append({**fields, "hash": prev})
+    t02 = CloudClient(enrolled(hq, "T02"))
+    with pytest.raises(Refused) as fork:
+        t02.push(clone)
+    assert fork.value.code == "fork"
+    assert fork.value.acked_through == 3
+    assert [seq for seq, _hash in stored(hq[1], "T02")] == [1, 2, 3]
+    with hq[1].connect() as conn:
+        reasons = conn.execute(select(FORKS.c.device_id, FORKS.c.seq, FORKS.c.reason)).all()
+    assert [tuple(row) for row in reasons] == [
+        ("T02", 4, "its event_id is already stored for another event")
+    ]
+    t01.close()
+    t02.close()
+
+
 def test_a_revoked_till_is_refused_with_the_reason_keeps_selling_and_resumes_after_enrolling(
     hq: tuple[str, Engine], demo_ledger: Ledger, checkout: Checkout
 ) -> None:

@@ -1,5 +1,6 @@
 """The HQ's fast JSON path writes exactly the ledger's canonical text, and reads what
-the standard library reads, or it would turn speed into false forks."""
+the standard library reads except integers past 64 bits, which the exact reading keeps
+(the ingest falls back to it rather than turn speed into false forks)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,24 @@ def test_the_fast_text_is_the_canonical_text(payload: dict[str, Any]) -> None:
     assert fast_canonical(payload) == canonical_json(payload)
 
 
-@given(JSON_VALUES | st.integers(min_value=2**63, max_value=2**200))
-def test_bodies_read_as_the_standard_library_reads_them(value: Any) -> None:
+@given(JSON_VALUES)
+def test_bodies_read_fast_as_the_standard_library_reads_them(value: Any) -> None:
     body = json.dumps({"events": [value]}, ensure_ascii=False).encode()
     assert parse_body(body) == json.loads(body)
 
 
-def test_an_integer_past_64_bits_is_read_exactly() -> None:
+@given(JSON_VALUES | st.integers(min_value=2**63, max_value=2**200))
+def test_the_exact_reading_is_the_standard_librarys(value: Any) -> None:
+    body = json.dumps({"events": [value]}, ensure_ascii=False).encode()
+    assert parse_body(body, exact=True) == json.loads(body)
+
+
+def test_the_fast_reading_loses_an_integer_past_64_bits_which_the_exact_one_keeps() -> None:
+    # Why the ingest trusts a fast reading only when it accepts all of it: this float
+    # cannot give the hash the till computed over the integer's digits
+    # (tests/e2e/test_sync.py stores such events through the HQ).
     huge = 123456789012345678901234567890
-    assert parse_body(f'{{"total": {huge}}}'.encode()) == {"total": huge}
+    body = f'{{"total": {huge}}}'.encode()
+    assert parse_body(body) != {"total": huge}
+    assert parse_body(body, exact=True) == {"total": huge}
     assert fast_canonical({"total": huge}) == canonical_json({"total": huge})
