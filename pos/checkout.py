@@ -31,11 +31,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from pos.domain.cart import Cart, CartTotals
+from pos.domain.cart import Cart, CartLine, CartTotals
 from pos.domain.catalog import Catalog, CatalogItem
 from pos.domain.coupons import Applied, Context
 from pos.domain.errors import DomainError
@@ -150,6 +151,8 @@ class Checkout:
         # Held while a sale commits and the next cart replaces it, and while a draft is
         # saved, so a late draft save can never write back a cart that was just sold.
         self._draft_lock = threading.Lock()
+        self._voided: list[dict[str, Any]] = []
+        """Lines taken off the sale, journaled (line.voided) by the next write."""
 
     # -- building the sale (pure, no I/O) -------------------------------------------
 
@@ -422,6 +425,7 @@ class Checkout:
                 now = self.clock()
                 if with_sale is not None:
                     with_sale(writer)
+                voided = self._journal_voids(writer)
                 if self.loyalty is None:
                     writer.append("sale.completed", record.to_payload(), at=now)
                 else:
@@ -433,6 +437,7 @@ class Checkout:
                 driver(writer.conn).execute(
                     "DELETE FROM drafts WHERE draft_id = ?", (self.draft_id,)
                 )
+            del self._voided[:voided]
             self._new_sale()
         return replace(record, ts=format_ts(now), device_id=self.ledger.device_id)
 
@@ -440,11 +445,42 @@ class Checkout:
 
     def save_draft(self) -> None:
         """Keep the cart so a crash or restart brings it back (an empty cart clears it)."""
-        with self._draft_lock, self.ledger.transaction() as writer:
-            if self.cart.is_empty:
-                writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
-                return
-            self._write_draft(writer, self.tenders)
+        with self._draft_lock:
+            with self.ledger.transaction() as writer:
+                voided = self._journal_voids(writer)
+                if self.cart.is_empty:
+                    writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
+                else:
+                    self._write_draft(writer, self.tenders)
+            del self._voided[:voided]
+
+    def void_line(self, line_id: int) -> None:
+        """Take a line off the sale (no I/O); the next write journals it as line.voided
+        with the cashier, so reports can list every line rung up and taken off."""
+        line = self.cart.line(line_id)
+        self.cart.remove(line_id)
+        self._voided.append(self._void_of(line, "removed"))
+
+    def _void_of(self, line: CartLine, reason: str) -> dict[str, Any]:
+        item = line.item
+        return {
+            "draft_id": self.draft_id,
+            "sku": item.sku,
+            "name_zh": item.name_zh,
+            "name_en": item.name_en,
+            "quantity": line.quantity,
+            "weight_g": line.weight_g,
+            "amount": line.gross,
+            "staff_no": self.till.cashier,
+            "reason": reason,
+        }
+
+    def _journal_voids(self, writer: Writer) -> int:
+        """Journal the voided lines waiting; how many (dropped once the write commits)."""
+        voided = list(self._voided)
+        for void in voided:
+            writer.append("line.voided", void)
+        return len(voided)
 
     def _write_draft(self, writer: Writer, tenders: list[TenderLine]) -> None:
         now = format_ts(self.ledger.clock())
@@ -529,8 +565,11 @@ class Checkout:
                 raise TenderError(
                     "Payments taken", "Give the wallet payments back before clearing the sale."
                 )
+            self._voided += [self._void_of(line, "cleared") for line in self.cart.lines]
             with self.ledger.transaction() as writer:
+                voided = self._journal_voids(writer)
                 writer.conn.execute(delete(DRAFTS).where(DRAFTS.c.draft_id == self.draft_id))
+            del self._voided[:voided]
             self.cart.clear()
             self._forget_customer()
 

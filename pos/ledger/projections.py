@@ -92,6 +92,7 @@ EVENT_TYPES: dict[str, str] = {
     "cash.counted": "A shift's drawer counted by denomination, against the cash expected.",
     "shift.closed": "A cashier's shift ended on a cash count, its over or short recorded.",
     "day.closed": "A Z report: a business day closed, its totals and the chain head it covers.",
+    "line.voided": "A line was taken off a sale before payment, or with the whole sale cleared.",
 }
 
 Projector = Callable[[Connection, Event], None]

@@ -220,6 +220,10 @@ _STAFF_ENTRIES = (
     " WHERE o.seq BETWEEN ? AND ? AND o.action = 'clear_sale'"
     " UNION ALL SELECT m.seq, j.ts, m.kind, m.staff_no, m.manager, m.amount, m.reason"
     " FROM cash_movements m JOIN journal j ON j.seq = m.seq WHERE m.seq BETWEEN ? AND ?"
+    " UNION ALL SELECT seq, ts, 'void_line', json_extract(payload, '$.staff_no'), '',"
+    " json_extract(payload, '$.amount'), json_extract(payload, '$.sku') || ' x'"
+    " || json_extract(payload, '$.quantity') || ' ' || json_extract(payload, '$.reason')"
+    " FROM journal WHERE seq BETWEEN ? AND ? AND type = 'line.voided'"
     " ORDER BY 1"
 )
 _OVERRIDES = "SELECT action, count(*) FROM overrides WHERE seq BETWEEN ? AND ? GROUP BY action"
@@ -281,7 +285,7 @@ def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
         categories=tuple(CategoryFact(*row) for row in rows(_CATEGORIES)),
         hours=tuple(HourFact(*row) for row in rows(_HOURS)),
         returns=tuple(ReturnEntry(*row) for row in rows(_RETURNS)),
-        staff_entries=tuple(StaffEntry(*row[1:]) for row in rows(_STAFF_ENTRIES, span * 3)),
+        staff_entries=tuple(StaffEntry(*row[1:]) for row in rows(_STAFF_ENTRIES, span * 4)),
         shifts=tuple(ShiftEntry(*row) for row in rows(_SHIFTS, (last, *span))),
         coupons_redeemed=redeemed,
         coupons_redeemed_amount=redeemed_amount,

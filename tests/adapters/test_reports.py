@@ -325,3 +325,45 @@ def test_bulk_simulation_sells_the_same_and_leaves_the_ledger_durable_again(
         finally:
             ledger.close()
     assert sold[0] == sold[1]
+
+
+def test_lines_taken_off_a_sale_and_a_cleared_sale_are_listed_with_the_cashier(
+    demo_ledger: Ledger, place: Place, till: Checkout, till_clock: Clock
+) -> None:
+    till_clock.moment = at(5, 10)
+    till.scan(WATER, 2)
+    till.scan("1003")  # cola, 3.00
+    till.void_line(till.cart.lines[0].line_id)
+    till.save_draft()
+    paid = till.pay_cash()
+    till.scan(WATER)
+    till.clear()
+
+    voided = [
+        json.loads(row["payload"])
+        for row in raw(demo_ledger.path, "SELECT payload FROM journal WHERE type = 'line.voided'")
+    ]
+    assert [(v["sku"], v["quantity"], v["amount"], v["reason"]) for v in voided] == [
+        (WATER, 2, 400, "removed"),
+        (WATER, 1, 200, "cleared"),
+    ]
+    report = day_report(demo_ledger, place, DAY)
+    assert report.totals.sales_total == paid.total == 300
+    entries = [(e.kind, e.staff_no, e.amount, e.reason) for e in report.staff_entries]
+    assert entries == [
+        ("void_line", "101", 400, f"{WATER} x2 removed"),
+        ("void_line", "101", 200, f"{WATER} x1 cleared"),
+    ]
+    assert verify(demo_ledger).ok
+
+
+def test_a_line_voided_just_before_payment_is_journaled_with_the_sale(
+    demo_ledger: Ledger, till: Checkout, till_clock: Clock
+) -> None:
+    till.scan(WATER)
+    till.scan("1003")
+    till.void_line(till.cart.lines[0].line_id)  # no draft save in between
+    sale = till.pay_cash()
+    rows = raw(demo_ledger.path, "SELECT type FROM journal ORDER BY seq DESC LIMIT 2")
+    assert [row["type"] for row in rows] == ["sale.completed", "line.voided"]
+    assert sale.total == 300

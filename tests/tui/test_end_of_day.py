@@ -132,3 +132,17 @@ def test_the_hour_chart_scales_bars_to_the_busiest_hour() -> None:
     rows = hour_chart([HourLine("09:00", 1, 100), HourLine("10:00", 3, 400)], height=2)
     assert rows == ["   ██", "▄▄ ██", "09 10"]  # 1.00 is a quarter of 4.00: half a row
     assert hour_chart([]) == []
+
+
+async def test_f8_journals_the_line_it_takes_off_with_the_cashier(
+    app: PosApp, till: TillUnderTest
+) -> None:
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await start_selling(pilot)
+        screen.scan(WATER)
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        await wait_for(pilot, lambda: till.events("line.voided"), "the void journaled")
+    (voided,) = till.events("line.voided")
+    assert (voided["sku"], voided["staff_no"], voided["amount"]) == ("1001", "101", 200)

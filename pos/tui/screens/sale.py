@@ -449,7 +449,7 @@ class SaleScreen(DeviceScreen):
         if line_id is None:
             return
         name = self.checkout.cart.line(line_id).item.name(self.strings.lang)
-        self._change(lambda: self.checkout.cart.remove(line_id))
+        self._change(lambda: self.checkout.void_line(line_id))
         self._say(self.strings("notice.removed", item=name))
 
     def action_discount(self) -> None:
