@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from support import raw
 
+from cloud.wallet.codes import make_code
 from devices.drawer import SimulatedDrawer
 from pos.bootstrap import open_ledger
 from pos.cash_drawer import open_drawer
@@ -30,6 +31,7 @@ from pos.ledger.verify import verify
 from pos.loyalty_setup import open_loyalty
 from pos.overrides import authorize
 from pos.payments.micropay import MicropayClient
+from pos.payments.wallet_tender import pay_by_wallet
 from pos.returns import complete_return, start_return
 from pos.simulate import simulate
 from receipts.day_report import report_text
@@ -112,7 +114,7 @@ def test_a_simulated_day_is_reported_to_the_fen_and_its_z_says_the_same(
     assert verify(demo_ledger).ok
 
 
-def test_members_coupons_and_split_tenders_from_the_simulation_are_all_counted(
+def test_members_coupons_and_wallet_payments_from_the_simulation_are_all_counted(
     demo_ledger: Ledger, demo_config: Config, place: Place, gateway: MicropayClient
 ) -> None:
     loyalty = open_loyalty(demo_config, demo_ledger)
@@ -367,3 +369,31 @@ def test_a_line_voided_just_before_payment_is_journaled_with_the_sale(
     rows = raw(demo_ledger.path, "SELECT type FROM journal ORDER BY seq DESC LIMIT 2")
     assert [row["type"] for row in rows] == ["sale.completed", "line.voided"]
     assert sale.total == 300
+
+
+def test_a_split_tender_sale_is_one_receipt_and_a_refund_goes_back_on_its_tender(
+    demo_ledger: Ledger, place: Place, till: Checkout, till_clock: Clock, gateway: MicropayClient
+) -> None:
+    till_clock.moment = at(5, 12)
+    till.scan(WATER, 5)  # 10.00
+    till.split(300)
+    till.tender_cash(None)
+    paid = pay_by_wallet(till, gateway, make_code("864200"), body="Demo Mart").sale
+    assert paid is not None
+    till_clock.moment = at(5, 13)
+    record = start_return(
+        demo_ledger, paid.receipt_no, {1: 1}, cashier="101", manager="900", receipt_prefix="R-"
+    )
+    done = complete_return(demo_ledger, record, {"wechat": gateway})
+
+    report = day_report(demo_ledger, place, DAY)
+    assert report.totals.receipts == 1
+    assert report.cashiers[0].receipts == 1
+    refunded = {part.tender: part.amount for part in done.refunds}
+    lines = {line.tender: (line.count, line.sales, line.refunds) for line in report.tenders}
+    assert lines == {
+        "cash": (1, 300, refunded.get("cash", 0)),
+        "wechat": (1, 700, refunded.get("wechat", 0)),
+    }
+    assert sum(refunded.values()) == report.totals.returns == 200
+    assert report.cash.expected == 300 - refunded.get("cash", 0)
