@@ -25,6 +25,7 @@ from pos.ledger.chain import format_ts, parse_ts
 from pos.ledger.database import Ledger
 from pos.ledger.report_reads import (
     ClosedDay,
+    close_before,
     close_of,
     day_span,
     event_hash,
@@ -234,6 +235,9 @@ def _report(
     facts = read_facts(conn, first, last)
     grand, perpetual = totals_before(conn, first)
     first_day = place.day_of(parse_ts(facts.first_ts)) if facts.first_ts else day
+    previous = close_before(conn, first)
+    if previous is not None:  # a clock set back cannot date the span before that Z
+        first_day = max(first_day, date.fromisoformat(previous.business_day) + timedelta(1))
     header = Header(
         kind=kind,
         store_id=place.store_id,

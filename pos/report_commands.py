@@ -69,8 +69,6 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     from pos.ledger.report_reads import last_close
     from pos.report_printing import queue_report
 
-    if args.kind != "z" and getattr(args, "close", False):
-        raise PosError("Nothing to close", "--close goes with `pos report z`.")
     place = Place.of(config.settings)
     ledger = open_ledger(config)
     try:

@@ -186,6 +186,7 @@ def test_a_day_closes_once_and_a_z_never_holds_what_an_earlier_z_held(
     assert day_report(demo_ledger, place, DAY).totals.sales_total == first.total
     x = x_report(demo_ledger, place)
     assert (x.header.business_day, x.totals.sales_total) == ("2027-01-06", after.total)
+    assert x.header.first_day == "2027-01-06"  # not the 5th, though the sale's clock says so
     assert demo_ledger.head() == head  # nor did the X
     with pytest.raises(DayError, match="not begun"):
         close_day(demo_ledger, place, "900", date(2027, 1, 7))
