@@ -70,11 +70,25 @@ class DrawerTakings:
 
     @property
     def expected_cash(self) -> int:
-        return (
-            self.opening_float
-            + self.cash_sales
-            - self.cash_refunds
-            + self.pay_ins
-            - self.pay_outs
-            - self.bleeds
+        return expected_cash(
+            self.opening_float,
+            self.cash_sales,
+            self.cash_refunds,
+            pay_ins=self.pay_ins,
+            pay_outs=self.pay_outs,
+            bleeds=self.bleeds,
         )
+
+
+def expected_cash(
+    opening_float: int,
+    cash_sales: int,
+    cash_refunds: int,
+    *,
+    pay_ins: int,
+    pay_outs: int,
+    bleeds: int,
+) -> int:
+    """What a drawer should hold: the float, plus cash taken and put in, less cash given
+    back, paid out and taken to the safe."""
+    return opening_float + cash_sales - cash_refunds + pay_ins - pay_outs - bleeds

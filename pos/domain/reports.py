@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from pos.domain.cash_count import expected_cash
+
 X, Z, DAY = "x", "z", "day"
 KINDS = (X, Z, DAY)
 CASH = "cash"
@@ -412,12 +414,14 @@ def _cash(facts: DayFacts) -> CashSummary:
         pay_ins=moved["pay_in"],
         pay_outs=moved["pay_out"],
         bleeds=moved["bleed"],
-        expected=opening
-        + cash_sales
-        - cash_refunds
-        + moved["pay_in"]
-        - moved["pay_out"]
-        - moved["bleed"],
+        expected=expected_cash(
+            opening,
+            cash_sales,
+            cash_refunds,
+            pay_ins=moved["pay_in"],
+            pay_outs=moved["pay_out"],
+            bleeds=moved["bleed"],
+        ),
         counted=sum(shift.counted_cash or 0 for shift in counted) if counted else None,
         difference=sum(shift.difference or 0 for shift in counted) if counted else None,
     )

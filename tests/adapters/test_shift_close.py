@@ -50,33 +50,20 @@ def test_a_short_drawer_is_recorded_recounted_and_closed_with_its_difference(
 ) -> None:
     till.scan(COLA, 2)
     till.pay_cash(1000)  # 6.00 in, 4.00 change out
-    move_cash(
-        demo_ledger,
-        kind="pay_in",
-        amount=5000,
-        reason="change from the bank",
-        staff_no="101",
-        manager="900",
-        shift_id=shift.shift_id,
-    )
-    move_cash(
-        demo_ledger,
-        kind="bleed",
-        amount=10000,
-        reason="to the safe",
-        staff_no="101",
-        manager="900",
-        shift_id=shift.shift_id,
-    )
-    move_cash(
-        demo_ledger,
-        kind="pay_out",
-        amount=1500,
-        reason="window cleaner",
-        staff_no="101",
-        manager="900",
-        shift_id=shift.shift_id,
-    )
+    for kind, amount, reason in (
+        ("pay_in", 5000, "change from the bank"),
+        ("bleed", 10000, "to the safe"),
+        ("pay_out", 1500, "window cleaner"),
+    ):
+        move_cash(
+            demo_ledger,
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            staff_no="101",
+            manager="900",
+            shift_id=shift.shift_id,
+        )
     expected = FLOAT + 600 + 5000 - 10000 - 1500  # 141.00
 
     # 100 + 20 + 10 + 10 = 140.00: one yuan short.
