@@ -6,6 +6,8 @@ stored; it is kept in the ledger's meta table so a restart resumes from there.
 A batch is sent as the JSON body `{"events": [...]}` built straight from the journal's
 rows: each payload is already canonical JSON in the row, so it is neither parsed nor
 encoded again on the way out (the export form, docs/ledger.md, with the same bytes).
+The body is made with the batch, so a reader thread (sync.pusher) makes it while the
+previous batch is on its way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pos.ledger.database import read_meta
 from pos.ledger.tables import JOURNAL
 
 ACKED_THROUGH = "acked_through"
-_OPEN, _CLOSE = '{"events":[', "]}"
+_OPEN, _CLOSE = b'{"events":[', b"]}"
 _READ = 1000
 """Rows read from the journal at a time while filling a batch."""
 
@@ -30,10 +32,10 @@ _READ = 1000
 @dataclass(frozen=True, slots=True)
 class Batch:
     seqs: tuple[int, ...]
-    texts: tuple[str, ...]
-    """Each event's JSON (its canonical form plus its hash)."""
-    size: int
-    """Bytes of the request body (`body()`): the bound the cloud's size limit sees."""
+    texts: tuple[bytes, ...]
+    """Each event's JSON in UTF-8 (its canonical form plus its hash)."""
+    wire: bytes
+    """The request body, `{"events": [...]}`: what the cloud's size limit sees."""
 
     @property
     def first_seq(self) -> int:
@@ -43,8 +45,12 @@ class Batch:
     def last_seq(self) -> int:
         return self.seqs[-1]
 
+    @property
+    def size(self) -> int:
+        return len(self.wire)
+
     def body(self) -> bytes:
-        return (_OPEN + ",".join(self.texts) + _CLOSE).encode("utf-8")
+        return self.wire
 
     def events(self) -> list[dict[str, Any]]:
         """The events as JSON objects (for tests and tools; pushing uses `body`)."""
@@ -71,7 +77,7 @@ def next_batch(
     """The next events after `after` (default: acked_through), bounded by count and
     bytes (at least one)."""
     seqs: list[int] = []
-    texts: list[str] = []
+    texts: list[bytes] = []
     # The body's bytes, not only the events': a batch of max_bytes = 8 MiB must not
     # become a request the cloud refuses for its brackets and commas (one comma fewer
     # than events).
@@ -88,11 +94,16 @@ def next_batch(
         for row in rows:
             fields = cast(Mapping[str, Any], row._mapping)
             text = canonical_text(fields, fields["payload"])[:-1] + f',"hash":"{row.hash}"}}'
-            length = len(text.encode("utf-8")) + 1  # and the comma before it
+            encoded = text.encode("utf-8")
+            length = len(encoded) + 1  # and the comma before it
             if seqs and size + length > max_bytes:
-                return Batch(tuple(seqs), tuple(texts), size)
+                return _batch(seqs, texts)
             seqs.append(row.seq)
-            texts.append(text)
+            texts.append(encoded)
             size += length
         last = rows[-1].seq
-    return Batch(tuple(seqs), tuple(texts), size) if seqs else None
+    return _batch(seqs, texts) if seqs else None
+
+
+def _batch(seqs: list[int], texts: list[bytes]) -> Batch:
+    return Batch(tuple(seqs), tuple(texts), _OPEN + b",".join(texts) + _CLOSE)

@@ -126,7 +126,8 @@ class _State:
         self.conn, self.now, self.exact = conn, now, exact
         self.device_id, self.store_id = device["device_id"], device["store_id"]
         self.head_seq, self.head_hash = device["head_seq"], device["head_hash"]
-        self.pending: list[dict[str, Any]] = []
+        self.pending: list[tuple[Any, ...]] = []
+        """Rows to insert, as `_COLUMNS`."""
         self.projected: list[Mapping[str, Any]] = []
         """Events among the pending ones that the cloud projects, once stored."""
         self.stored = self.duplicates = self.held = 0
@@ -161,17 +162,17 @@ class _State:
         if event["type"] in PROJECTED:
             self.projected.append(event)
         self.pending.append(
-            {
-                "device_id": self.device_id,
-                "seq": event["seq"],
-                "event_id": event["event_id"],
-                "type": event["type"],
-                "ts": event["ts"],
-                "payload": payload,
-                "prev_hash": event["prev_hash"],
-                "hash": event["hash"],
-                "received_at": self.now,
-            }
+            (
+                self.device_id,
+                event["seq"],
+                event["event_id"],
+                event["type"],
+                event["ts"],
+                payload,
+                event["prev_hash"],
+                event["hash"],
+                self.now,
+            )
         )
         self.head_seq, self.head_hash = event["seq"], event["hash"]
         self.stored += 1
@@ -232,9 +233,10 @@ class _State:
                 arbitration.project(self.conn, event, self.now)
         self.projected = []
 
-    def _flush_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+    def _flush_one_by_one(self, values: list[tuple[Any, ...]]) -> None:
         """A batch whose insert failed: an event id already stored for another event
         (a cloned device replaying another's events). Store up to it; it is a fork."""
+        rows = [dict(zip(_COLUMNS, value, strict=True)) for value in values]
         for index, row in enumerate(rows):
             try:
                 with self.conn.begin_nested():
@@ -263,28 +265,40 @@ class _State:
         )
 
 
-_COLUMNS = tuple(column.name for column in EVENTS.columns)
+_COLUMNS = (
+    "device_id",
+    "seq",
+    "event_id",
+    "type",
+    "ts",
+    "payload",
+    "prev_hash",
+    "hash",
+    "received_at",
+)
+"""The events table's columns, in the order of the rows `_State.append` makes."""
+# The inserts name these columns: one added to the table must be added here too.
+assert set(_COLUMNS) == {column.name for column in EVENTS.columns}
 _INSERT_SQLITE = (
     f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 )
 _COPY_POSTGRESQL = f"COPY {EVENTS.name} ({', '.join(_COLUMNS)}) FROM STDIN"
 
 
-def _insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert the rows in this transaction, with the driver's fastest bulk path: on
     PostgreSQL one COPY (a unique violation fails it whole, like the INSERT; the caller's
     savepoint undoes it), on SQLite the driver's executemany. SQLAlchemy's own
     executemany built a parameter dict per row and, on psycopg, sent one INSERT per
     row: most of the ingest's time after parsing."""
-    values = [tuple(row[name] for name in _COLUMNS) for row in rows]
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         assert driver is not None
         with driver.cursor() as cursor, cursor.copy(_COPY_POSTGRESQL) as copy:
-            for value in values:
-                copy.write_row(value)
+            for row in rows:
+                copy.write_row(row)
     else:
-        conn.exec_driver_sql(_INSERT_SQLITE, values)
+        conn.exec_driver_sql(_INSERT_SQLITE, rows)
 
 
 def _recomputed(event: Mapping[str, Any]) -> str:
