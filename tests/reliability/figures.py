@@ -43,7 +43,10 @@ def merged(lines: list[str]) -> dict[str, dict[str, Any]]:
     for line in lines:
         record = json.loads(line)
         name = record.pop("run")
-        into = runs.setdefault(name, {"seed": record["seed"]})
+        into = runs.setdefault(name, {"seed": []})
+        # Each process draws its own seed; keep every one, each replays its share.
+        if record["seed"] not in into["seed"]:
+            into["seed"].append(record["seed"])
         for key, value in record.items():
             if key != "seed":
                 into[key] = into.get(key, 0) + value if isinstance(value, int) else value
@@ -60,10 +63,10 @@ def table(runs: dict[str, dict[str, Any]], when: str) -> str:
     for name in [*RUNS, *sorted(set(runs) - set(RUNS))]:
         if name in runs:
             record = dict(runs[name])
-            seed = record.pop("seed")
+            seeds = record.pop("seed")
             figures = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in record.items())
             what, variable = RUNS.get(name, (name, ""))
-            replay = f"`{variable}={seed}`" if variable else "-"
+            replay = " ".join(f"`{variable}={seed}`" for seed in seeds) if variable else "-"
             rows.append(f"| {what} | {replay} | {figures} |")
     return "\n".join(rows)
 
