@@ -178,13 +178,21 @@ def _engine(args: argparse.Namespace, config: Config) -> Engine:
 
 
 def _cloud_serve(args: argparse.Namespace, config: Config) -> int:
+    import gc
+
     import uvicorn
 
     from cloud.hq.app import create_app
 
     engine = _engine(args, config)
+    app = create_app(engine)
+    # What is loaded by now (the interpreter, FastAPI, SQLAlchemy, the app) lives as
+    # long as the process: out of the collector's sight, the full collections that a
+    # push's hundreds of thousands of parsed objects set off do not walk it every time
+    # (about a tenth of the ingest's CPU time).
+    gc.freeze()
     print(f"pos HQ on http://{args.host}:{args.port} (OpenAPI at /docs); Ctrl-C stops it.")
-    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
