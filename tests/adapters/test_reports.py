@@ -398,3 +398,16 @@ def test_a_split_tender_sale_is_one_receipt_and_a_refund_goes_back_on_its_tender
     }
     assert sum(refunded.values()) == report.totals.returns == 200
     assert report.cash.expected == 300 - refunded.get("cash", 0)
+
+
+def test_two_cashiers_each_have_their_receipts_and_tenders(
+    demo_ledger: Ledger, demo_config: Config, place: Place
+) -> None:
+    first = simulate(demo_ledger, demo_config.settings, sales=15, seed=1, until=at(5, 12))
+    second = simulate(
+        demo_ledger, demo_config.settings, sales=10, seed=2, cashier="102", until=at(5, 23)
+    )
+    report = day_report(demo_ledger, place, DAY)
+    by_cashier = {line.cashier: (line.receipts, line.sales) for line in report.cashiers}
+    assert by_cashier == {"101": (15, first.revenue), "102": (10, second.revenue)}
+    assert report.totals.sales_total == first.revenue + second.revenue
