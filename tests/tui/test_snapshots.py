@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Label
 from tui_helpers import (
     APPLES_1234G,
     MANAGER,
@@ -34,6 +34,7 @@ from tui_helpers import (
     wait_for,
 )
 
+from pos.tui.screens.end_of_day import EndOfDayView
 from pos.tui.screens.member_view import MemberView
 from pos.tui.screens.sale import SaleScreen
 
@@ -99,6 +100,20 @@ async def at_member_view(pilot: Pilot[Any]) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, MemberView), "the member view")
 
 
+async def at_end_of_day(pilot: Pilot[Any]) -> None:
+    await after_payment(pilot)
+    await pilot.press("ctrl+f")
+    await approve(pilot, *MANAGER)
+
+    def shown() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, EndOfDayView) and bool(
+            str(screen.query_one("#eod-title", Label).content)
+        )
+
+    await wait_for(pilot, shown, "the X report")
+
+
 SCREENS: dict[str, Steps] = {
     "sign_in": at_sign_in,
     "shift": at_shift,
@@ -108,6 +123,7 @@ SCREENS: dict[str, Steps] = {
     "help": at_help,
     "member": with_a_new_member,
     "member_view": at_member_view,
+    "end_of_day": at_end_of_day,
 }
 
 
