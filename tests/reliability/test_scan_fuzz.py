@@ -9,7 +9,9 @@ wired as `pos run` wires it. Each payload goes in
 - as a keyboard-wedge burst of keys (printable payloads up to 300 characters);
 - over the serial line: its bytes and CR written to the pty's master side;
 - through the camera (the corpus's QR-encodable payloads): frames of generated QR
-  codes read by the real capture and decode path.
+  codes read by the real capture and decode path;
+- as key events through the evdev reader's framing (Hypothesis), short of a kernel
+  input device, which this machine cannot make.
 
 Pass, for every payload and path: the till still runs, nothing is in the cart or the
 ledger, the message line shows a refusal as plain text (no markup applied, no escape
@@ -64,6 +66,7 @@ from tui.tui_helpers import (
 
 from cloud.member_codes import DEMO_CHAIN_KEY, dynamic_member_code
 from devices.camera_scanner import CameraScanner
+from devices.evdev_scanner import KeyboardLines
 from devices.scan_framing import LineFramer
 from devices.scan_framing import Rejected as Dropped
 from devices.scans import DeviceState, DeviceStatus, Scan
@@ -166,6 +169,8 @@ class Figures:
     refusals: Counter[str] = field(default_factory=Counter)
     """Where each refusal's reason was found: the message line or the scanner status."""
     forged_refused: int = 0
+    evdev_into_the_till: int = 0
+    """Evdev lines the framer passed, so the till itself refused them."""
     skipped_valid: int = 0
     """Hypothesis payloads that are real codes of the demo store (rung up as they
     should be), so not a rejection to check."""
@@ -227,6 +232,7 @@ def figures() -> Iterator[Figures]:
         **{f"cases_{path}": n for path, n in sorted(counted.cases.items())},
         refused_with_reason=sum(counted.refusals.values()),
         forged_codes_refused=counted.forged_refused,
+        evdev_lines_into_the_till=counted.evdev_into_the_till,
         valid_codes_skipped=counted.skipped_valid,
         added_to_cart=0,  # asserted after every case
     )
@@ -318,6 +324,15 @@ class Probe:
         else:
             await scanner_burst(pilot, payload)
         await settle(pilot)
+
+    async def post_scan(self, pilot: Pilot[Any], scan: Scan) -> None:
+        """A reader's scan, posted to the app as every reader's thread posts it."""
+        await self._clear(pilot)
+        self.running.app.post_message(ScannerRead(scan))
+        await settle(pilot)
+
+    def check_refused(self, payload: str, path: str) -> None:
+        self._check(payload, path, count=False)
 
     def serial(self, data: bytes) -> None:
         """Write the line to the pty and wait for the last line's outcome."""
@@ -481,6 +496,61 @@ def test_hypothesis_payloads_through_every_scanner_path_are_refused(
 
     one()
     print(f"POS_FUZZ_SEED={SEED} POS_FUZZ_EXAMPLES={EXAMPLES}")
+
+
+ENTER = 28  # KEY_ENTER, the evdev scanner's suffix
+# Mostly keys of the US layout's printable rows and Shift (2-53), so lines get past the
+# framer and into the till; now and then any code, which types a substitute character.
+key_code = st.builds(
+    lambda roll, typing, anything: anything if roll == 0 else typing,
+    st.integers(0, 19),
+    st.integers(2, 53),
+    st.integers(0, 260),
+)
+key_events = st.lists(
+    st.tuples(key_code, st.sampled_from([0, 1, 1, 1, 2])),  # up, down, repeat
+    max_size=40,
+)
+
+
+def test_hypothesis_key_events_through_the_evdev_path_are_refused(
+    probe: Probe, running: RunningTill, figures: Figures
+) -> None:
+    """The evdev reader's path short of the kernel device (none on this machine): any
+    key events, then Enter, through `KeyboardLines` as `EvdevScanner` feeds it, and its
+    scans posted to the running till as the reader posts them."""
+    ledger = running.till.ledgers[-1]
+    oracle = Checkout(ledger, current_catalog(ledger), Till("T01", "T01-", "999"))
+
+    @seed(SEED)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(key_events)
+    def one(events: list[tuple[int, int]]) -> None:
+        lines = KeyboardLines(max_lines_per_second=1_000_000)
+        results = [
+            result
+            for code, value in [*events, (ENTER, 1), (ENTER, 0)]
+            for result in lines.feed(code, value, 0.0)
+        ]
+        for result in results:
+            figures.cases["evdev"] += 1
+            if isinstance(result, Dropped):
+                figures.refusals["scanner_status"] += 1  # the reader publishes its reason
+                continue
+            if not isinstance(oracle.scan(result.text), Refused):
+                oracle.clear()
+                figures.skipped_valid += 1
+                continue
+            running.call(lambda pilot, scan=result: probe.post_scan(pilot, scan))
+            probe.check_refused(result.text, "evdev")
+            figures.evdev_into_the_till += 1
+
+    one()
 
 
 # -- the camera ------------------------------------------------------------------------
