@@ -52,6 +52,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
         cursor.execute(f"PRAGMA {pragma}")
+    # A push writes about 3 MiB: at SQLite's default of 1,000 pages (4 MiB) nearly
+    # every push's commit also copied the WAL into the file and flushed it, before its
+    # answer. At 10,000 pages (about 40 MiB of WAL) that happens every dozen pushes;
+    # each commit is as durable as before (synchronous=FULL flushes the WAL).
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
