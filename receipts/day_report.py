@@ -158,7 +158,7 @@ def _people(report: Report, said: Mapping[str, str], zone: tzinfo) -> list[Block
     if report.overrides:
         blocks.append(Line(said["overrides"]))
     for action, count in report.overrides.items():
-        blocks.append(Columns(f"  {action}", str(count)))
+        blocks.append(Columns(f"  {said.get(f'action.{action}', action)}", str(count)))
     return blocks
 
 
@@ -171,7 +171,10 @@ def _loyalty(report: Report, said: Mapping[str, str]) -> list[Block]:
         Columns(f"{said['rejected']} ({coupons.rejected})", format_amount(coupons.rejected_amount)),
         Columns(said["issued"], str(coupons.issued)),
     ]
-    blocks += [Columns(f"  {purpose}", str(n)) for purpose, n in coupons.issued_by_purpose.items()]
+    blocks += [
+        Columns(f"  {said.get(f'purpose.{purpose}', purpose)}", str(n))
+        for purpose, n in coupons.issued_by_purpose.items()
+    ]
     share = members.member_share_bp
     blocks += [
         Line(said["members"], _SECTION),
