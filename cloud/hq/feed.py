@@ -43,13 +43,14 @@ def append(
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"))
     conn.execute(
-        insert(FEED).values(
-            device_id=device_id,
-            store_id=store_id,
-            kind=kind,
-            body=json.dumps(body, ensure_ascii=False, sort_keys=True),
-            created_at=now,
-        )
+        insert(FEED),  # as parameters: see records._sale
+        {
+            "device_id": device_id,
+            "store_id": store_id,
+            "kind": kind,
+            "body": json.dumps(body, ensure_ascii=False, sort_keys=True),
+            "created_at": now,
+        },
     )
 
 

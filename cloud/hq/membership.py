@@ -36,7 +36,7 @@ def project(conn: Connection, event: Mapping[str, Any], store_id: str, now: str)
     }
     try:
         with conn.begin_nested():
-            conn.execute(insert(MEMBERS).values(**member))
+            conn.execute(insert(MEMBERS), member)  # as parameters: see records._sale
     except IntegrityError:
         _merge(conn, member, now)
         return
@@ -54,7 +54,5 @@ def _merge(conn: Connection, member: dict[str, Any], now: str) -> None:
         return
     first = conn.execute(select(MEMBERS).where(MEMBERS.c.openid == member["openid"])).one()
     into = {key: first._mapping[key] for key in member}
-    conn.execute(
-        insert(MEMBERS).values(**{**member, "openid": None, "merged_into": first.member_no})
-    )
+    conn.execute(insert(MEMBERS), {**member, "openid": None, "merged_into": first.member_no})
     feed.append(conn, "member.merged", {"member": member, "into": into}, now)
