@@ -50,7 +50,7 @@ def _redeemed(conn: Connection, event: Mapping[str, Any], now: str) -> None:
     }
     try:
         with conn.begin_nested():
-            conn.execute(insert(COUPON_USES), use)  # as parameters: see records._sale
+            conn.execute(insert(COUPON_USES), use)  # as parameters: see records.project
         return
     except IntegrityError:
         pass

@@ -43,7 +43,7 @@ def append(
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})"))
     conn.execute(
-        insert(FEED),  # as parameters: see records._sale
+        insert(FEED),  # as parameters: see records.project
         {
             "device_id": device_id,
             "store_id": store_id,

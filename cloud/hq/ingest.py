@@ -221,16 +221,19 @@ class _State:
                 _insert_events(self.conn, rows)
         except (IntegrityError, self.conn.dialect.loaded_dbapi.IntegrityError):
             self._flush_one_by_one(rows)
-        # The projections, for the events that were stored, in seq order.
-        for event in self.projected:
-            if event["seq"] > self.head_seq:
-                break
+        # The projections, for the events that were stored, in seq order; what the
+        # tills did (records) is read by no other projection, so goes in at once.
+        stored = [event for event in self.projected if event["seq"] <= self.head_seq]
+        for event in stored:
             if event["type"] in membership.PROJECTED:
                 membership.project(self.conn, event, self.store_id, self.now)
-            elif event["type"] in records.PROJECTED:
-                records.project(self.conn, event, self.store_id)
-            else:
+            elif event["type"] in arbitration.ARBITRATED:
                 arbitration.project(self.conn, event, self.now)
+        records.project(
+            self.conn,
+            [event for event in stored if event["type"] in records.PROJECTED],
+            self.store_id,
+        )
         self.projected = []
 
     def _flush_one_by_one(self, values: list[tuple[Any, ...]]) -> None:

@@ -36,7 +36,7 @@ def project(conn: Connection, event: Mapping[str, Any], store_id: str, now: str)
     }
     try:
         with conn.begin_nested():
-            conn.execute(insert(MEMBERS), member)  # as parameters: see records._sale
+            conn.execute(insert(MEMBERS), member)  # as parameters: see records.project
     except IntegrityError:
         _merge(conn, member, now)
         return

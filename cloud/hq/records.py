@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -16,55 +16,53 @@ from cloud.hq.schema import COUPONS, SALES
 PROJECTED = frozenset({"sale.completed", "coupon.issued"})
 
 
-def project(conn: Connection, event: Mapping[str, Any], store_id: str) -> None:
-    if event["type"] == "sale.completed":
-        _sale(conn, event, store_id)
-    else:
-        _coupon(conn, event, store_id)
+def project(conn: Connection, events: Sequence[Mapping[str, Any]], store_id: str) -> None:
+    """Project stored events of the PROJECTED types: one insert per table for all of
+    them, as parameters to one cached INSERT. Building `insert(...).values(...)` per
+    event cost SQLAlchemy four times the insert (about 170 us a sale against 40), and a
+    till's backlog is mostly sales. No other projection reads these tables, so their
+    rows can wait for the end of the batch."""
+    sales = [_sale(event, store_id) for event in events if event["type"] == "sale.completed"]
+    coupons = [_coupon(event, store_id) for event in events if event["type"] == "coupon.issued"]
+    if sales:
+        conn.execute(insert(SALES), sales)
+    if coupons:
+        conn.execute(insert(COUPONS), coupons)
 
 
-def _sale(conn: Connection, event: Mapping[str, Any], store_id: str) -> None:
+def _sale(event: Mapping[str, Any], store_id: str) -> dict[str, Any]:
     sale = event["payload"]
     tenders: Counter[str] = Counter()
     for payment in sale["payments"]:
         tenders[str(payment["tender"])] += int(payment["amount"])
     member = sale.get("member") or {}
-    # Values as parameters of the one cached INSERT, not `.values(...)`: that builds
-    # and keys a new statement per sale, which cost four times the insert (about
-    # 170 us a sale against 40), and a till's backlog is mostly sales.
-    conn.execute(
-        insert(SALES),
-        {
-            "sale_id": sale["sale_id"],
-            "device_id": event["device_id"],
-            "seq": event["seq"],
-            "store_id": store_id,
-            "ts": event["ts"],
-            "receipt_no": sale["receipt_no"],
-            "cashier": sale["cashier"],
-            "total": sale["total"],
-            "discount_total": sale["discount_total"],
-            "item_count": sale["item_count"],
-            "member_no": member.get("member_no"),
-            "tenders": json.dumps(dict(sorted(tenders.items()))),
-        },
-    )
+    return {
+        "sale_id": sale["sale_id"],
+        "device_id": event["device_id"],
+        "seq": event["seq"],
+        "store_id": store_id,
+        "ts": event["ts"],
+        "receipt_no": sale["receipt_no"],
+        "cashier": sale["cashier"],
+        "total": sale["total"],
+        "discount_total": sale["discount_total"],
+        "item_count": sale["item_count"],
+        "member_no": member.get("member_no"),
+        "tenders": json.dumps(dict(sorted(tenders.items()))),
+    }
 
 
-def _coupon(conn: Connection, event: Mapping[str, Any], store_id: str) -> None:
+def _coupon(event: Mapping[str, Any], store_id: str) -> dict[str, Any]:
     coupon = event["payload"]
-    conn.execute(
-        insert(COUPONS),
-        {
-            "coupon_id": coupon["coupon_id"],
-            "campaign_id": coupon["campaign_id"],
-            "member_no": coupon.get("member_no"),
-            "giver": coupon.get("giver"),
-            "purpose": coupon["purpose"],
-            "device_id": event["device_id"],
-            "store_id": coupon.get("store_id") or store_id,
-            "sale_id": coupon.get("sale_id"),
-            "valid_until": coupon["valid_until"],
-            "issued_ts": event["ts"],
-        },
-    )
+    return {
+        "coupon_id": coupon["coupon_id"],
+        "campaign_id": coupon["campaign_id"],
+        "member_no": coupon.get("member_no"),
+        "giver": coupon.get("giver"),
+        "purpose": coupon["purpose"],
+        "device_id": event["device_id"],
+        "store_id": coupon.get("store_id") or store_id,
+        "sale_id": coupon.get("sale_id"),
+        "valid_until": coupon["valid_until"],
+        "issued_ts": event["ts"],
+    }
