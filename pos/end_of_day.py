@@ -156,6 +156,14 @@ def close_day(ledger: Ledger, place: Place, staff_no: str, day: date | None = No
         head = head_seq(conn)
         first = close.last_seq + 1 if close else 1
         _first, last = day_span(conn, day, place.zone, place.boundary, until=head)
+        if last < first:
+            # Only a clock set back can get here: what was done since the last Z
+            # belongs to a later business day, so this one has nothing of its own.
+            raise DayError(
+                "Nothing to close",
+                f"Nothing done since the last Z belongs to {day}: it is in a later day, "
+                "which is closed when that day is.",
+            )
         z_no = close.z_no + 1 if close else 1
         report = _report(
             conn,

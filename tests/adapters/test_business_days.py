@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -83,6 +84,40 @@ def test_every_sale_is_in_one_day_and_one_z_whatever_the_clock_did(
         assert total == sold  # each sale in exactly one business day
         # Days are runs of seq in day order: a later day never starts before an earlier ends.
         assert all(a[1] < b[0] for a, b in pairwise(spans))
+    finally:
+        ledger.close()
+
+
+def test_a_day_left_with_nothing_by_a_clock_set_back_is_not_closed_twice_over(
+    tmp_path: Path,
+) -> None:
+    """Found by the property above: a sale on the 6th, then the clock set back to the
+    4th and the 5th with a close each: the 5th has nothing of its own (its sales belong
+    to the 6th, the latest day reached), so it is refused rather than closed empty over
+    the 4th's Z."""
+    config = load_config(None, tmp_path / "data", environ={})
+    moment = [START - timedelta(days=1)]
+    ledger = open_ledger(config, clock=lambda: moment[0])
+    place = Place.of(config.settings)
+    till = Checkout(
+        ledger,
+        current_catalog(ledger),
+        Till("T01", "T01-", "101"),
+        config.settings.scanner.rules(),
+        clock=lambda: moment[0],
+        print_receipts=False,
+    )
+    try:
+        for minutes, close in ((1680, False), (0, True), (240, True)):
+            moment[0] = START + timedelta(minutes=minutes)
+            till.scan(WATER)
+            till.pay_cash()
+            if close and minutes == 240:
+                with pytest.raises(DayError, match="Nothing done since the last Z"):
+                    close_day(ledger, place, "900")
+            elif close:
+                close_day(ledger, place, "900")
+        assert x_report(ledger, place).totals.sales_total == 3 * 200  # all still open
     finally:
         ledger.close()
 
