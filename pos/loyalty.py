@@ -483,6 +483,7 @@ class Loyalty:
             "code": code,
             "purpose": campaign.purpose.value,
             "sale_id": sale_id,
+            "value": campaign.face_value,
         }
         return coupon, event
 

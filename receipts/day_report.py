@@ -169,7 +169,7 @@ def _loyalty(report: Report, said: Mapping[str, str]) -> list[Block]:
         Columns(f"{said['redeemed']} ({coupons.redeemed})", format_amount(coupons.redeemed_amount)),
         Columns(said["restored"], str(coupons.restored)),
         Columns(f"{said['rejected']} ({coupons.rejected})", format_amount(coupons.rejected_amount)),
-        Columns(said["issued"], str(coupons.issued)),
+        Columns(f"{said['issued']} ({coupons.issued})", format_amount(coupons.issued_value)),
     ]
     blocks += [
         Columns(f"  {said.get(f'purpose.{purpose}', purpose)}", str(n))

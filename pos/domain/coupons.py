@@ -115,6 +115,12 @@ class Campaign:
     worth at most `flag_limit` and flags it for the cloud to arbitrate."""
     flag_limit: int = 2000
 
+    @property
+    def face_value(self) -> int:
+        """Fen a coupon of this campaign is worth whatever is bought: its amount off; 0
+        for a percentage, a fixed price or a gift, whose worth depends on the sale."""
+        return self.amount if self.kind is CouponKind.AMOUNT_OFF else 0
+
     def __post_init__(self) -> None:
         problem = self._problem()
         if problem:

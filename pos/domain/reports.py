@@ -140,6 +140,8 @@ class DayFacts:
     coupons_rejected_amount: int = 0
     coupons_issued: dict[str, int] = field(default_factory=dict)
     """Coupons issued, by purpose."""
+    coupons_issued_value: int = 0
+    """Their face value, fen (amount-off coupons' amounts; others count 0)."""
     members_enrolled: dict[str, int] = field(default_factory=dict)
     """Members this till enrolled, by how (wallet, phone, referral)."""
     copies_printed: int = 0
@@ -236,6 +238,9 @@ class CouponSummary:
     """Redemptions the cloud rejected: another till used the coupon first."""
     rejected_amount: int
     issued: int
+    issued_value: int
+    """Face value of the coupons issued (an amount-off coupon's amount; a percentage,
+    fixed-price or gift coupon counts 0: its worth depends on the sale)."""
     issued_by_purpose: dict[str, int]
 
 
@@ -326,6 +331,7 @@ def build_report(facts: DayFacts, header: Header, zone: tzinfo) -> Report:
             rejected=facts.coupons_rejected,
             rejected_amount=facts.coupons_rejected_amount,
             issued=sum(facts.coupons_issued.values()),
+            issued_value=facts.coupons_issued_value,
             issued_by_purpose=dict(sorted(facts.coupons_issued.items())),
         ),
         members=MemberSummary(

@@ -405,7 +405,12 @@ def _coupon_issued(conn: Connection, event: Event) -> None:
     payload = event.payload
     conn.execute(
         insert(COUPONS),
-        {**{name: payload[name] for name in COUPON_FIELDS}, "issued_seq": event.seq},
+        {
+            **{name: payload[name] for name in COUPON_FIELDS},
+            # Coupons issued before 0011 did not carry their face value.
+            "value": payload.get("value", 0),
+            "issued_seq": event.seq,
+        },
     )
 
 

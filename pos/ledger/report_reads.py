@@ -235,7 +235,10 @@ _SHIFTS = (
 _REDEMPTIONS = (
     "SELECT count(*), coalesce(sum(amount), 0) FROM coupon_redemptions WHERE seq BETWEEN ? AND ?"
 )
-_ISSUED = "SELECT purpose, count(*) FROM coupons WHERE issued_seq BETWEEN ? AND ? GROUP BY 1"
+_ISSUED = (
+    "SELECT purpose, count(*), coalesce(sum(value), 0) FROM coupons"
+    " WHERE issued_seq BETWEEN ? AND ? GROUP BY 1"
+)
 _ENROLLED = (
     "SELECT m.via, count(*) FROM members m JOIN journal j ON j.seq = m.enrolled_seq"
     " WHERE m.enrolled_seq BETWEEN ? AND ? AND j.type = 'member.enrolled' GROUP BY 1"
@@ -266,6 +269,7 @@ def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
         str(type_): (int(count), int(amount)) for type_, count, amount in rows(_COUNTED_EVENTS)
     }
     redeemed, redeemed_amount = sql.execute(_REDEMPTIONS, span).fetchone()
+    issued = rows(_ISSUED)
     first_ts, last_ts = sql.execute(_EDGES, span).fetchone()
     return DayFacts(
         first_seq=first,
@@ -292,7 +296,8 @@ def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
         coupons_restored=counted.get("coupon.restored", (0, 0))[0],
         coupons_rejected=counted.get("coupon.redemption_rejected", (0, 0))[0],
         coupons_rejected_amount=counted.get("coupon.redemption_rejected", (0, 0))[1],
-        coupons_issued={str(purpose): int(count) for purpose, count in rows(_ISSUED)},
+        coupons_issued={str(purpose): int(count) for purpose, count, _value in issued},
+        coupons_issued_value=sum(int(value) for _purpose, _count, value in issued),
         members_enrolled={str(via): int(count) for via, count in rows(_ENROLLED)},
         copies_printed=counted.get("receipt.reprinted", (0, 0))[0],
         overrides={str(action): int(count) for action, count in rows(_OVERRIDES)},

@@ -372,6 +372,9 @@ class CouponRow(SQLModel, table=True):
     purpose: str
     sale_id: str | None = None
     """The sale that earned it, if one did."""
+    value: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Its face value in fen (an amount-off coupon's amount; 0 when it depends on the
+    sale): what reports count as the value issued."""
     issued_seq: int = Field(unique=True)
     voided_seq: int | None = None
 

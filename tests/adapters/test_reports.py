@@ -136,6 +136,15 @@ def test_members_coupons_and_wallet_payments_from_the_simulation_are_all_counted
     assert report.members.member_receipts == sold.member_sales > 0
     assert report.coupons.issued == sold.coupons_issued
     assert report.coupons.redeemed == sold.coupons_redeemed
+    # The face value issued, from the journal's own coupon.issued events and the
+    # campaigns they name (the demo's welcome and next-visit coupons are amounts off).
+    campaigns = demo_config.settings.members.campaign_map()
+    issued = [
+        json.loads(row["payload"])
+        for row in raw(demo_ledger.path, "SELECT payload FROM journal WHERE type = 'coupon.issued'")
+    ]
+    face = sum(campaigns[c["campaign_id"]].face_value for c in issued)
+    assert report.coupons.issued_value == sum(c["value"] for c in issued) == face > 0
     member_total = raw(
         demo_ledger.path, "SELECT sum(total) AS t FROM sales WHERE member_no IS NOT NULL"
     )[0]["t"]
