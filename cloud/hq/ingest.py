@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cloud.chain_check import CANONICAL_FIELDS, continuation_problem
 from cloud.hq import arbitration, membership, records
+from cloud.hq.database import bulk_insert
 from cloud.hq.errors import HQError
 from cloud.hq.schema import DEVICES, EVENTS, FORKS, HELD
 from cloud.hq.wire import fast_canonical
@@ -218,7 +219,7 @@ class _State:
         rows, self.pending = self.pending, []
         try:
             with self.conn.begin_nested():
-                _insert_events(self.conn, rows)
+                bulk_insert(self.conn, EVENTS, _COLUMNS, rows)
         except (IntegrityError, self.conn.dialect.loaded_dbapi.IntegrityError):
             self._flush_one_by_one(rows)
         # The projections, for the events that were stored, in seq order; what the
@@ -282,26 +283,6 @@ _COLUMNS = (
 """The events table's columns, in the order of the rows `_State.append` makes."""
 # The inserts name these columns: one added to the table must be added here too.
 assert set(_COLUMNS) == {column.name for column in EVENTS.columns}
-_INSERT_SQLITE = (
-    f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-)
-_COPY_POSTGRESQL = f"COPY {EVENTS.name} ({', '.join(_COLUMNS)}) FROM STDIN"
-
-
-def _insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert the rows in this transaction, with the driver's fastest bulk path: on
-    PostgreSQL one COPY (a unique violation fails it whole, like the INSERT; the caller's
-    savepoint undoes it), on SQLite the driver's executemany. SQLAlchemy's own
-    executemany built a parameter dict per row and, on psycopg, sent one INSERT per
-    row: most of the ingest's time after parsing."""
-    if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(_COPY_POSTGRESQL) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        conn.exec_driver_sql(_INSERT_SQLITE, rows)
 
 
 def _recomputed(event: Mapping[str, Any]) -> str:

@@ -9,25 +9,27 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Table
 
+from cloud.hq.database import bulk_insert
 from cloud.hq.schema import COUPONS, SALES
 
 PROJECTED = frozenset({"sale.completed", "coupon.issued"})
 
 
 def project(conn: Connection, events: Sequence[Mapping[str, Any]], store_id: str) -> None:
-    """Project stored events of the PROJECTED types: one insert per table for all of
-    them, as parameters to one cached INSERT. Building `insert(...).values(...)` per
-    event cost SQLAlchemy four times the insert (about 170 us a sale against 40), and a
-    till's backlog is mostly sales. No other projection reads these tables, so their
-    rows can wait for the end of the batch."""
-    sales = [_sale(event, store_id) for event in events if event["type"] == "sale.completed"]
-    coupons = [_coupon(event, store_id) for event in events if event["type"] == "coupon.issued"]
-    if sales:
-        conn.execute(insert(SALES), sales)
-    if coupons:
-        conn.execute(insert(COUPONS), coupons)
+    """Project stored events of the PROJECTED types: one bulk insert per table for all
+    of them. An `insert(...).values(...)` per event cost SQLAlchemy four times the
+    insert (about 170 us a sale against 40), and a till's backlog is mostly sales. No
+    other projection reads these tables, so their rows can wait for the batch's end."""
+    _insert(conn, SALES, [_sale(e, store_id) for e in events if e["type"] == "sale.completed"])
+    _insert(conn, COUPONS, [_coupon(e, store_id) for e in events if e["type"] == "coupon.issued"])
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        # Each table's rows are made by one function below: their keys come in one order.
+        bulk_insert(conn, table, tuple(rows[0]), [tuple(row.values()) for row in rows])
 
 
 def _sale(event: Mapping[str, Any], store_id: str) -> dict[str, Any]:
