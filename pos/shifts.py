@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
@@ -99,18 +99,40 @@ class DrawerCount:
     counted: int
     expected: int
     takings: DrawerTakings
+    other_tenders: dict[str, int] = field(default_factory=dict)
+    """Counted on each other tender the shift took (the wallet's settlement, card slips):
+    fen by tender."""
 
     @property
     def difference(self) -> int:
-        """Over when positive, short when negative."""
+        """Cash over when positive, short when negative."""
         return self.counted - self.expected
+
+    @property
+    def differences(self) -> dict[str, int]:
+        """Over or short on every tender counted, cash included."""
+        return {
+            "cash": self.difference,
+            **{
+                tender: counted - self.takings.by_tender.get(tender, 0)
+                for tender, counted in self.other_tenders.items()
+            },
+        }
 
 
 def count_drawer(
-    ledger: Ledger, shift_id: str, pieces: Mapping[int, int], denominations: Sequence[int]
+    ledger: Ledger,
+    shift_id: str,
+    pieces: Mapping[int, int],
+    denominations: Sequence[int],
+    other_tenders: Mapping[str, int] | None = None,
 ) -> DrawerCount:
-    """Journal cash.counted for an open shift: the pieces, their sum and the cash expected."""
+    """Journal cash.counted for an open shift: the pieces, their sum and the cash
+    expected, and what was counted on its other tenders against what they took."""
     count = count_cash(pieces, denominations)
+    others = dict(other_tenders or {})
+    if any(amount < 0 for amount in others.values()) or "cash" in others:
+        raise PosError("Count not possible", "Other tenders are counted in fen, not as cash.")
     with ledger.transaction() as writer:
         takings, staff_no = _open_takings(writer.conn, shift_id)
         event = writer.append(
@@ -122,9 +144,10 @@ def count_drawer(
                 "counted": count.total,
                 "expected": takings.expected_cash,
                 "expected_by_tender": takings.by_tender,
+                "counted_by_tender": {"cash": count.total, **others},
             },
         )
-    return DrawerCount(event.seq, shift_id, count.total, takings.expected_cash, takings)
+    return DrawerCount(event.seq, shift_id, count.total, takings.expected_cash, takings, others)
 
 
 def close_shift(ledger: Ledger, count: DrawerCount) -> None:
@@ -139,10 +162,10 @@ def close_shift(ledger: Ledger, count: DrawerCount) -> None:
             raise PosError(
                 "Not the latest count", "The drawer was counted again since; close on that count."
             )
-        if takings.expected_cash != count.expected:
+        if takings.expected_cash != count.expected or takings.by_tender != count.takings.by_tender:
             raise PosError(
                 "Drawer changed",
-                "Cash went in or out of the drawer after it was counted; count it again.",
+                "The shift took or gave back money after it was counted; count it again.",
             )
         writer.append(
             "shift.closed",
@@ -153,8 +176,16 @@ def close_shift(ledger: Ledger, count: DrawerCount) -> None:
                 "counted": count.counted,
                 "expected": count.expected,
                 "difference": count.difference,
+                "differences_by_tender": count.differences,
             },
         )
+
+
+def other_tenders(ledger: Ledger, shift_id: str) -> tuple[str, ...]:
+    """The tenders besides cash an open shift took money on: what its count asks for."""
+    with ledger.read() as conn:
+        takings, _staff_no = _open_takings(conn, shift_id)
+    return tuple(sorted(t for t, amount in takings.by_tender.items() if t != "cash" and amount))
 
 
 def _open_takings(conn: Connection, shift_id: str) -> tuple[DrawerTakings, str]:

@@ -136,6 +136,15 @@ def _cash(report: Report, said: Mapping[str, str]) -> list[Block]:
                 f"{_maybe(shift.counted_cash, said)} ({_maybe(shift.difference, said)})",
             )
         )
+        # The other tenders the count covered: counted (over or short) of expected.
+        blocks += [
+            Columns(
+                f"    {said.get(line.tender, line.tender)} {format_amount(line.expected)}",
+                f"{_maybe(line.counted, said)} ({_maybe(line.difference, said)})",
+            )
+            for line in shift.tenders
+            if line.tender != "cash"
+        ]
     return blocks
 
 

@@ -106,6 +106,20 @@ class ShiftEntry:
     counted_cash: int | None = None
     difference: int | None = None
     """Counted minus expected: over when positive, short when negative."""
+    tenders: tuple[TenderCount, ...] = ()
+    """Every tender the closing count covered, cash first: expected, counted, over/short."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenderCount:
+    tender: str
+    expected: int
+    counted: int | None
+    """None: not counted (a tender the count did not ask for)."""
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.counted is None else self.counted - self.expected
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ day's rows (bench/reports.py compares the whole with one hand-written aggregate)
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta, tzinfo
 from typing import Any
@@ -33,6 +35,7 @@ from pos.domain.reports import (
     ShiftEntry,
     StaffEntry,
     TaxFact,
+    TenderCount,
     TenderFact,
 )
 from pos.ledger.rows import driver
@@ -228,8 +231,11 @@ _STAFF_ENTRIES = (
 )
 _OVERRIDES = "SELECT action, count(*) FROM overrides WHERE seq BETWEEN ? AND ? GROUP BY action"
 _SHIFTS = (
-    "SELECT s.shift_id, s.staff_no, s.opening_float, c.expected, c.counted, c.difference"
+    "SELECT s.shift_id, s.staff_no, s.opening_float, c.expected, c.counted, c.difference,"
+    " json_extract(j.payload, '$.expected_by_tender'),"
+    " json_extract(j.payload, '$.counted_by_tender')"
     " FROM shifts s LEFT JOIN cash_counts c ON c.seq = s.count_seq AND s.closed_seq <= ?"
+    " LEFT JOIN journal j ON j.seq = c.seq"
     " WHERE s.opened_seq BETWEEN ? AND ? ORDER BY s.opened_seq"
 )
 _REDEMPTIONS = (
@@ -252,6 +258,22 @@ _COUNTED_EVENTS = (
     " GROUP BY type"
 )
 _EDGES = "SELECT (SELECT ts FROM journal WHERE seq = ?), (SELECT ts FROM journal WHERE seq = ?)"
+
+
+def _shift(row: Sequence[Any]) -> ShiftEntry:
+    """A shift (a _SHIFTS row), with its closing count on every tender (a count
+    journaled before other tenders were counted has cash alone)."""
+    shift_id, staff_no, opening_float, expected, counted, difference, expecting, got = row
+    tenders: tuple[TenderCount, ...] = ()
+    if expected is not None:
+        # Cash expected is the drawer's (float and cash moved included), not the takings.
+        expected_by = {**json.loads(expecting or "{}"), "cash": expected}
+        counted_by = json.loads(got or "{}") or {"cash": counted}
+        tenders = tuple(
+            TenderCount(tender, expected_by.get(tender, 0), counted_by.get(tender))
+            for tender in ["cash", *sorted(set(expected_by) - {"cash"})]
+        )
+    return ShiftEntry(shift_id, staff_no, opening_float, expected, counted, difference, tenders)
 
 
 def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
@@ -290,7 +312,7 @@ def read_facts(conn: Connection, first: int, last: int) -> DayFacts:
         hours=tuple(HourFact(*row) for row in rows(_HOURS)),
         returns=tuple(ReturnEntry(*row) for row in rows(_RETURNS)),
         staff_entries=tuple(StaffEntry(*row[1:]) for row in rows(_STAFF_ENTRIES, span * 4)),
-        shifts=tuple(ShiftEntry(*row) for row in rows(_SHIFTS, (last, *span))),
+        shifts=tuple(_shift(row) for row in rows(_SHIFTS, (last, *span))),
         coupons_redeemed=redeemed,
         coupons_redeemed_amount=redeemed_amount,
         coupons_restored=counted.get("coupon.restored", (0, 0))[0],

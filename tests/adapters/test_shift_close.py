@@ -9,6 +9,7 @@ import json
 import pytest
 from support import raw
 
+from cloud.wallet.codes import make_code
 from pos.cash_moves import move_cash
 from pos.catalog_admin import current_catalog
 from pos.checkout import Checkout, Till
@@ -18,8 +19,10 @@ from pos.end_of_day import Place, x_report
 from pos.errors import PosError
 from pos.ledger.database import Ledger
 from pos.ledger.verify import verify
+from pos.payments.micropay import MicropayClient
+from pos.payments.wallet_tender import pay_by_wallet
 from pos.returns import complete_return, start_return
-from pos.shifts import Shift, close_shift, count_drawer, open_shift
+from pos.shifts import Shift, close_shift, count_drawer, open_shift, other_tenders
 
 FLOAT = 20000  # 200.00 in the drawer at the start
 COLA = "1003"  # 3.00
@@ -166,3 +169,36 @@ def test_impossible_counts_are_refused_and_write_nothing(
     with pytest.raises(CountError):
         count_drawer(demo_ledger, shift.shift_id, pieces, CNY_DENOMINATIONS)
     assert demo_ledger.head() == head
+
+
+def test_every_tender_the_shift_took_is_counted_and_its_over_or_short_recorded(
+    demo_ledger: Ledger, demo_config: Config, shift: Shift, till: Checkout, gateway: MicropayClient
+) -> None:
+    till.scan(COLA, 2)
+    till.pay_cash()  # 6.00 cash
+    till.scan(COLA, 5)
+    paid = pay_by_wallet(till, gateway, make_code("864200"), body="Demo Mart").sale
+    assert paid is not None
+    assert other_tenders(demo_ledger, shift.shift_id) == ("wechat",)
+    # The merchant app's settlement for the shift says 1.00 less than the till took.
+    count = count_drawer(
+        demo_ledger,
+        shift.shift_id,
+        {10000: 2, 500: 1, 100: 1},
+        CNY_DENOMINATIONS,
+        {"wechat": paid.total - 100},
+    )
+    assert count.differences == {"cash": 0, "wechat": -100}
+    close_shift(demo_ledger, count)
+    (closed,) = [json.loads(r["payload"]) for r in raw(
+        demo_ledger.path, "SELECT payload FROM journal WHERE type = 'shift.closed'"
+    )]  # fmt: skip
+    assert closed["differences_by_tender"] == {"cash": 0, "wechat": -100}
+    (entry,) = x_report(demo_ledger, Place.of(demo_config.settings)).shifts
+    assert [(t.tender, t.expected, t.counted, t.difference) for t in entry.tenders] == [
+        ("cash", FLOAT + 600, FLOAT + 600, 0),
+        ("wechat", paid.total, paid.total - 100, -100),
+    ]
+    with pytest.raises(PosError, match="not as cash"):
+        count_drawer(demo_ledger, shift.shift_id, {}, CNY_DENOMINATIONS, {"cash": 1})
+    assert verify(demo_ledger).ok

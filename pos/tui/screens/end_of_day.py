@@ -208,20 +208,33 @@ class EndOfDayView(ModalScreen[bool]):
     # -- the drawer -----------------------------------------------------------------
 
     def action_count(self) -> None:
-        self.app.push_screen(CashCountDialog(self._eod.denominations, self._strings), self._counted)
-
-    def _counted(self, pieces: dict[int, int] | None) -> None:
-        if pieces is not None:
-            self._count(pieces)
+        self._ask_count()
 
     @work(thread=True, group="eod")
-    def _count(self, pieces: dict[int, int]) -> None:
+    def _ask_count(self) -> None:
+        from pos.shifts import other_tenders
+
+        try:
+            tenders = other_tenders(self._eod.ledger, self._eod.shift.shift_id)
+        except PosError as error:
+            self.app.call_from_thread(self._problem, error)
+            return
+        dialog = CashCountDialog(self._eod.denominations, tenders, self._strings)
+        self.app.call_from_thread(self.app.push_screen, dialog, self._counted)
+
+    def _counted(self, counted: Counted | None) -> None:
+        if counted is not None:
+            self._count(counted)
+
+    @work(thread=True, group="eod")
+    def _count(self, counted: Counted) -> None:
         from pos.shifts import count_drawer
 
         context = self._eod
+        pieces, others = counted
         try:
             count = count_drawer(
-                context.ledger, context.shift.shift_id, pieces, context.denominations
+                context.ledger, context.shift.shift_id, pieces, context.denominations, others
             )
         except PosError as error:
             self.app.call_from_thread(self._problem, error)
@@ -229,7 +242,7 @@ class EndOfDayView(ModalScreen[bool]):
         self.app.call_from_thread(self._after_count, count)
 
     def _after_count(self, count: DrawerCount) -> None:
-        if count.difference == 0:
+        if not any(count.differences.values()):
             self._close_shift(count)
             return
 
@@ -335,14 +348,23 @@ class EndOfDayView(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class CashCountDialog(ModalScreen[dict[int, int] | None]):
-    """How many of each note and coin; Enter goes down the list, and on the last answers."""
+Counted = tuple[dict[int, int], dict[str, int]]
+"""A count: pieces of each note and coin, and fen counted on each other tender."""
+
+
+class CashCountDialog(ModalScreen[Counted | None]):
+    """How many of each note and coin, then the amount on each other tender the shift
+    took (the wallet's settlement, card slips), without showing what is expected; Enter
+    goes down the list, and on the last answers."""
 
     BINDINGS = [Binding("escape", "cancel", show=False)]  # noqa: RUF012
 
-    def __init__(self, denominations: tuple[int, ...], strings: Strings) -> None:
+    def __init__(
+        self, denominations: tuple[int, ...], tenders: tuple[str, ...], strings: Strings
+    ) -> None:
         super().__init__()
         self._denominations = denominations
+        self._tenders = tenders
         self._strings = strings
 
     def compose(self) -> ComposeResult:
@@ -356,6 +378,13 @@ class CashCountDialog(ModalScreen[dict[int, int] | None]):
                     max_length=6,
                 )
             yield Static(id="count-total")
+            for tender in self._tenders:
+                yield Input(
+                    placeholder=self._strings("eod.count_tender", tender=self._tender(tender)),
+                    id=f"tender-{tender}",
+                    restrict=r"[0-9]*\.?[0-9]{0,2}",
+                    max_length=10,
+                )
 
     @on(Input.Changed)
     def _total(self) -> None:
@@ -370,13 +399,28 @@ class CashCountDialog(ModalScreen[dict[int, int] | None]):
         index = inputs.index(event.input)
         if index + 1 < len(inputs):
             inputs[index + 1].focus()
-        else:
-            self.dismiss(self._pieces())
+            return
+        try:
+            others = self._others()
+        except MoneyError as error:
+            self.query_one("#count-total", Static).update(Text(error.message))
+            return
+        self.dismiss((self._pieces(), others))
 
     def _pieces(self) -> dict[int, int]:
         return {
             value: int(self.query_one(f"#pieces-{value}", Input).value or 0)
             for value in self._denominations
+        }
+
+    def _tender(self, tender: str) -> str:
+        name = f"tender_name.{tender}"
+        return self._strings(name) if self._strings.has(name) else tender
+
+    def _others(self) -> dict[str, int]:
+        return {
+            tender: parse_amount(self.query_one(f"#tender-{tender}", Input).value or "0")
+            for tender in self._tenders
         }
 
     def action_cancel(self) -> None:
