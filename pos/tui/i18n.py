@@ -273,6 +273,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "eod.count_title": ("清点钱箱：每种面额的张数 / 枚数", "Count the drawer: pieces of each note and coin"),
     "eod.count_total": ("合计 {total}", "Total {total}"),
     "eod.count_tender": ("{tender}：结算金额（元）", "{tender}: amount settled (yuan)"),
+    "eod.tender_difference": ("{tender}长短款 {difference}；", "{tender} over/short {difference};"),
     "eod.difference": ("清点 {counted}，应有 {expected}，长短款 {difference}。按此交班？(Y 交班 / N 重新清点)", "Counted {counted}, expected {expected}, over/short {difference}. Close the shift on it? (Y close / N recount)"),
     "eod.pay_in": ("存入现金", "Pay-in"),
     "eod.pay_out": ("支出现金", "Pay-out"),

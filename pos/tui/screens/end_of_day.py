@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
@@ -153,9 +153,8 @@ class EndOfDayView(ModalScreen[bool]):
         table = self.query_one("#eod-tenders", DataTable)
         table.clear()
         for line in report.tenders:
-            name = f"tender_name.{line.tender}"
             table.add_row(
-                Text(strings(name) if strings.has(name) else line.tender),
+                Text(tender_name(strings, line.tender)),
                 Text(str(line.count), justify="right"),
                 Text(format_amount(line.sales), justify="right"),
                 Text(format_amount(line.refunds), justify="right"),
@@ -258,7 +257,17 @@ class EndOfDayView(ModalScreen[bool]):
             expected=format_amount(count.expected),
             difference=format_amount(count.difference),
         )
-        self.app.push_screen(Confirm(question), answered)
+        # Another tender's over or short is said too: the close records it as well.
+        others = [
+            self._strings(
+                "eod.tender_difference",
+                tender=tender_name(self._strings, tender),
+                difference=format_amount(difference),
+            )
+            for tender, difference in count.differences.items()
+            if tender != "cash" and difference
+        ]
+        self.app.push_screen(Confirm(" ".join([*others, question])), answered)
 
     @work(thread=True, group="eod")
     def _close_shift(self, count: DrawerCount) -> None:
@@ -370,6 +379,13 @@ class CashCountDialog(ModalScreen[Counted | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self._strings("eod.count_title")), classes="dialog-title")
+            yield from self._fields()
+            yield Static(id="count-total")
+
+    def _fields(self) -> ComposeResult:
+        # Eight notes and coins and the other tenders are more lines than 24 rows hold:
+        # they scroll, the focused one always in view, the title and total staying put.
+        with VerticalScroll(id="count-fields", can_focus=False):
             for value in self._denominations:
                 yield Input(
                     placeholder=format_amount(value),
@@ -377,10 +393,11 @@ class CashCountDialog(ModalScreen[Counted | None]):
                     restrict=r"[0-9]*",
                     max_length=6,
                 )
-            yield Static(id="count-total")
             for tender in self._tenders:
                 yield Input(
-                    placeholder=self._strings("eod.count_tender", tender=self._tender(tender)),
+                    placeholder=self._strings(
+                        "eod.count_tender", tender=tender_name(self._strings, tender)
+                    ),
                     id=f"tender-{tender}",
                     restrict=r"[0-9]*\.?[0-9]{0,2}",
                     max_length=10,
@@ -413,10 +430,6 @@ class CashCountDialog(ModalScreen[Counted | None]):
             for value in self._denominations
         }
 
-    def _tender(self, tender: str) -> str:
-        name = f"tender_name.{tender}"
-        return self._strings(name) if self._strings.has(name) else tender
-
     def _others(self) -> dict[str, int]:
         return {
             tender: parse_amount(self.query_one(f"#tender-{tender}", Input).value or "0")
@@ -425,6 +438,12 @@ class CashCountDialog(ModalScreen[Counted | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def tender_name(strings: Strings, tender: str) -> str:
+    """A tender in words (现金, 微信), or its identifier for one without words."""
+    key = f"tender_name.{tender}"
+    return strings(key) if strings.has(key) else tender
 
 
 def _maybe(fen: int | None, strings: Strings) -> str:
