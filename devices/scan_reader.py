@@ -92,7 +92,11 @@ class ReconnectingScanner(ABC):
                 logger.warning("scanner on %s dropped %s", self._device, result.reason)
                 # Every rejection is published, even one just like the last.
                 self._publish(
-                    DeviceStatus(DeviceState.READY, f"{self._device}: dropped {result.reason}")
+                    DeviceStatus(
+                        DeviceState.READY,
+                        f"{self._device}: dropped {result.reason}",
+                        dropped=result.reason,
+                    )
                 )
             else:
                 # After a rejection, a good scan puts the plain READY status back.

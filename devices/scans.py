@@ -38,6 +38,9 @@ class DeviceStatus:
     state: DeviceState
     detail: str = ""
     """For the technician: which port, what failed, what was dropped and why."""
+    dropped: str = ""
+    """Why the scanner just dropped a read before it became a scan (too long, bad
+    encoding, a control character): the cashier is told, as of a refused scan."""
 
 
 ScanHandler = Callable[[Scan], None]

@@ -272,6 +272,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "eod.printing": ("报表已送打印", "Report sent to the printer"),
     "eod.count_title": ("清点钱箱：每种面额的张数 / 枚数", "Count the drawer: pieces of each note and coin"),
     "eod.count_total": ("合计 {total}", "Total {total}"),
+    "scanner.dropped": ("扫码枪读到的数据无效，已丢弃：{reason}", "The scanner's read was dropped: {reason}"),
     "eod.count_tender": ("{tender}：结算金额（元）", "{tender}: amount settled (yuan)"),
     "eod.tender_difference": ("{tender}长短款 {difference}；", "{tender} over/short {difference};"),
     "eod.difference": ("清点 {counted}，应有 {expected}，长短款 {difference}。按此交班？(Y 交班 / N 重新清点)", "Counted {counted}, expected {expected}, over/short {difference}. Close the shift on it? (Y close / N recount)"),

@@ -28,9 +28,11 @@ from tui_helpers import (
 
 from devices.printer_sim import SimulatedJob, SimulatedState
 from devices.scan_simulator import ScanSimulator
+from devices.scans import DeviceState, DeviceStatus
 from pos.hardware import Devices
 from pos.ledger.database import Ledger
 from pos.tui.app import PosApp
+from pos.tui.messages import ScannerChanged
 from pos.tui.screens.sale import SaleScreen
 from receipts.render_text import render_text
 
@@ -183,3 +185,23 @@ async def test_a_hostile_payload_from_a_configured_scanner_never_reaches_the_car
         assert cart_rows(screen) == []
         assert "\x1b" not in status_bar(screen)
     assert till.drafts() == []
+
+
+async def test_a_read_the_scanner_dropped_is_told_to_the_cashier_with_a_beep(
+    app: PosApp,
+) -> None:
+    rung: list[None] = []
+    app.bell = lambda: rung.append(None)  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        screen = await start_selling(pilot)
+        # As the serial reader reports a line too long to be a code (its own thread).
+        reason = "a line longer than 256 characters"
+        app.post_message(
+            ScannerChanged(
+                DeviceStatus(DeviceState.READY, f"/dev/ttyACM0: dropped {reason}", dropped=reason)
+            )
+        )
+        await until(pilot, lambda: reason in message(screen), "the refusal")
+        assert "扫码枪读到的数据无效" in message(screen)
+        assert rung
+        assert cart_rows(screen) == []

@@ -1025,6 +1025,11 @@ class SaleScreen(DeviceScreen):
 
     def show_devices(self, printer: PrinterReport | None, scanner: DeviceStatus | None) -> None:
         """The printer's and the scanner's latest states (attributes down from the app)."""
+        dropped = scanner.dropped if scanner is not None and scanner is not self._scanner else ""
+        if dropped and self.is_mounted:
+            # A read the scanner dropped is a refused scan to the cashier: beep and say why.
+            self.app.bell()
+            self._say(self.strings("scanner.dropped", reason=dropped), error=True)
         self._printer, self._scanner = printer, scanner
         if self.is_mounted:
             self._show_status()
