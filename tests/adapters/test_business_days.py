@@ -19,6 +19,7 @@ from pos.checkout import Checkout, Till
 from pos.config import load_config
 from pos.domain.business_day import DayError
 from pos.end_of_day import Place, close_day, day_report, x_report
+from pos.ledger.database import Ledger
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2027, 1, 5, 0, 0, tzinfo=ZONE)
@@ -34,14 +35,9 @@ steps = st.lists(
 )
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(steps=steps)
-def test_every_sale_is_in_one_day_and_one_z_whatever_the_clock_did(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[int, int, bool]]
-) -> None:
-    folder = tmp_path_factory.mktemp("days")
+def clocked_till(folder: Path) -> tuple[Ledger, Place, Checkout, list[datetime]]:
+    """The demo till in `folder` on a clock the test sets (`moment[0]`), the day before
+    START to begin with."""
     config = load_config(None, folder / "data", environ={})
     moment = [START - timedelta(days=1)]
     ledger = open_ledger(config, clock=lambda: moment[0])
@@ -54,6 +50,17 @@ def test_every_sale_is_in_one_day_and_one_z_whatever_the_clock_did(
         clock=lambda: moment[0],
         print_receipts=False,
     )
+    return ledger, place, till, moment
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=steps)
+def test_every_sale_is_in_one_day_and_one_z_whatever_the_clock_did(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[int, int, bool]]
+) -> None:
+    ledger, place, till, moment = clocked_till(tmp_path_factory.mktemp("days"))
     try:
         sold = zs = 0
         closed: list[tuple[int, int]] = []
@@ -95,18 +102,7 @@ def test_a_day_left_with_nothing_by_a_clock_set_back_is_not_closed_twice_over(
     4th and the 5th with a close each: the 5th has nothing of its own (its sales belong
     to the 6th, the latest day reached), so it is refused rather than closed empty over
     the 4th's Z."""
-    config = load_config(None, tmp_path / "data", environ={})
-    moment = [START - timedelta(days=1)]
-    ledger = open_ledger(config, clock=lambda: moment[0])
-    place = Place.of(config.settings)
-    till = Checkout(
-        ledger,
-        current_catalog(ledger),
-        Till("T01", "T01-", "101"),
-        config.settings.scanner.rules(),
-        clock=lambda: moment[0],
-        print_receipts=False,
-    )
+    ledger, place, till, moment = clocked_till(tmp_path)
     try:
         for minutes, close in ((1680, False), (0, True), (240, True)):
             moment[0] = START + timedelta(minutes=minutes)
