@@ -16,15 +16,18 @@ from tui_helpers import (
     start_selling,
     text_of,
     type_line,
+    until,
     wait_for,
 )
 
+from cloud.wallet.codes import make_code
 from pos.domain.cash_count import CNY_DENOMINATIONS
 from pos.domain.reports import HourLine
 from pos.tui.app import PosApp
 from pos.tui.hour_chart import hour_chart
 from pos.tui.screens.end_of_day import CashCountDialog, EndOfDayView
 from pos.tui.screens.prompts import AskText, Confirm, ManagerApproval
+from pos.tui.screens.sale import SaleScreen
 from pos.tui.screens.sign_in import SignInScreen
 
 WIDE = (120, 36)
@@ -146,3 +149,38 @@ async def test_f8_journals_the_line_it_takes_off_with_the_cashier(
         await wait_for(pilot, lambda: till.events("line.voided"), "the void journaled")
     (voided,) = till.events("line.voided")
     assert (voided["sku"], voided["staff_no"], voided["amount"]) == ("1001", "101", 200)
+
+
+async def test_the_count_asks_for_each_other_tender_and_records_its_short(
+    app: PosApp, till: TillUnderTest
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_selling(pilot)
+        opening_float = screen.session.shift.opening_float
+        screen.scan(WATER)
+        await settle(pilot)
+        await until(pilot, lambda: app.wallet() is not None, "the wallet gateway")
+        screen.scan(make_code("975310"))
+        await until(pilot, lambda: isinstance(app.screen, SaleScreen), "the payment to end")
+        await settle(pilot)
+
+        await pilot.press("ctrl+f")
+        await approve(pilot, *MANAGER)
+        await wait_for(pilot, lambda: "小票 1" in summary(app), "the X")
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CashCountDialog), "the count")
+        dialog = app.screen
+        field = dialog.query_one("#tender-wechat", Input)
+        assert "微信" in str(field.placeholder)
+        field.value = "1.50"  # the merchant app says 0.50 less than the till took
+        await count(pilot, pieces_for(opening_float))
+        await pilot.press("enter")  # the last field: the count is journaled
+        await until(pilot, lambda: isinstance(app.screen, Confirm), "the over/short question")
+        question = text_of(app.screen.query_one(Static))
+        assert "微信长短款 -0.50" in question
+        await pilot.press("y")
+        await settle(pilot)
+    (closed,) = till.events("shift.closed")
+    assert closed["differences_by_tender"] == {"cash": 0, "wechat": -50}
+    (counted,) = till.events("cash.counted")
+    assert counted["counted_by_tender"] == {"cash": opening_float, "wechat": 150}
