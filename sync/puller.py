@@ -48,8 +48,15 @@ class Puller:
         journaled: set[str] = set()
         while True:
             with self.ledger.read() as conn:
-                cursor = read_meta(conn, FEED_CURSOR) or ""
-            changes, cursor, more = self.client.feed(cursor)
+                before = read_meta(conn, FEED_CURSOR) or ""
+            changes, cursor, more = self.client.feed(before)
+            if changes and cursor == before:
+                # The same changes would come back for ever, and be journaled each time.
+                raise Refused(
+                    "bad_feed",
+                    f"The cloud's feed sent {len(changes)} changes without moving on from "
+                    "its cursor; nothing of them is applied.",
+                )
             with self.ledger.transaction() as writer:
                 _apply_page(writer, changes)
                 journaled.update(event.type for event in writer.events)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from chain_coupons import chain_coupon
+from fastapi import FastAPI
 from hq_enrollment import enrolled, other_till
 from sqlalchemy import Engine, select
 
@@ -28,6 +29,7 @@ from cloud.hq.publishing import (
 )
 from cloud.hq.schema import COUPONS, MEMBERS
 from cloud.member_codes import dynamic_member_code
+from cloud.serving import serving
 from cloud.wallet.codes import make_code
 from pos.bootstrap import open_ledger
 from pos.catalog_admin import current_catalog
@@ -44,7 +46,8 @@ from pos.payments.micropay import MicropayClient
 from pos.payments.wallet_tender import pay_by_wallet
 from pos.signing import SigningKey, public_key_text
 from sync.client import CloudClient, Refused
-from sync.puller import FEED_CURSOR
+from sync.credentials import Credentials
+from sync.puller import FEED_CURSOR, Puller
 from sync.pusher import Pusher, sync_status
 
 WATER = "6921168509256"
@@ -336,3 +339,25 @@ def test_a_whole_catalog_published_arrives_over_several_feed_pages_each_item_onc
     assert catalog.by_sku("BULK-00000") == repriced
     assert catalog.by_sku("BULK-01199") == items[-1]
     assert verify(demo_ledger).ok
+
+
+def test_a_feed_that_does_not_move_past_its_cursor_is_refused_not_applied_for_ever(
+    demo_ledger: Ledger,
+) -> None:
+    """A broken HQ (served for real on 127.0.0.1) that answers every read of the feed
+    with the same change and the cursor it was given."""
+    broken = FastAPI()
+    rejection = {"coupon_id": "c", "campaign_id": "X", "sale_id": "s", "seq": 1, "amount": 1}
+
+    @broken.get("/v1/feed")
+    def stuck(cursor: str = "") -> dict[str, object]:
+        change = {"kind": "coupon.redemption_rejected", "body": rejection}
+        return {"changes": [change], "cursor": cursor, "more": False}
+
+    head = demo_ledger.head()[0]
+    with serving(broken, "broken HQ") as url:
+        client = CloudClient(Credentials(url, "T01", "demo-store", "token"))
+        with pytest.raises(Refused, match="without moving on"):
+            Puller(demo_ledger, client).pull()
+        client.close()
+    assert demo_ledger.head()[0] == head  # nothing journaled
