@@ -469,21 +469,26 @@ def near_codes(draw: st.DrawFn) -> str:
 payloads = st.one_of(any_text, markup, escapes, digits, near_codes(), st.binary(max_size=400))
 
 
+FUZZING = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+"""The Hypothesis runs: a set number of cases from the run's seed, none kept between runs."""
+
+
+def oracle_of(running: RunningTill) -> Checkout:
+    """A checkout of its own on the running till's ledger: what the checkout alone makes
+    of a payload (one that is a real code of the store is rung up, as it should be)."""
+    ledger = running.till.ledgers[-1]
+    return Checkout(ledger, current_catalog(ledger), Till("T01", "T01-", "999"))
+
+
 def test_hypothesis_payloads_through_every_scanner_path_are_refused(
     probe: Probe, running: RunningTill, figures: Figures
 ) -> None:
-    # What the checkout alone makes of a payload, on a ledger of its own: a payload that
-    # happens to be a real code of the store (a PLU, say) is rung up, as it should be.
-    ledger = running.till.ledgers[-1]
-    oracle = Checkout(ledger, current_catalog(ledger), Till("T01", "T01-", "999"))
+    oracle = oracle_of(running)
 
     @seed(SEED)
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @FUZZING
     @given(payloads)
     def one(payload: str | bytes) -> None:
         text = payload.decode("utf-8", "surrogateescape") if isinstance(payload, bytes) else payload
@@ -519,16 +524,10 @@ def test_hypothesis_key_events_through_the_evdev_path_are_refused(
     """The evdev reader's path short of the kernel device (none on this machine): any
     key events, then Enter, through `KeyboardLines` as `EvdevScanner` feeds it, and its
     scans posted to the running till as the reader posts them."""
-    ledger = running.till.ledgers[-1]
-    oracle = Checkout(ledger, current_catalog(ledger), Till("T01", "T01-", "999"))
+    oracle = oracle_of(running)
 
     @seed(SEED)
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @FUZZING
     @given(key_events)
     def one(events: list[tuple[int, int]]) -> None:
         lines = KeyboardLines(max_lines_per_second=1_000_000)
